@@ -1,0 +1,706 @@
+"""Shared name, scope and evidence analysis over one module's :mod:`ast` tree.
+
+Every rule asks this module; no rule resolves imports, consumer classes, execution context
+or ORM evidence by itself.  The analysis is built once per file by the engine, in one walk
+of the tree, and everything else is computed lazily and cached.
+
+Facts used here, with their sources (see ``shared/reference/channels-semantics.md``):
+
+* consumer classes and which of them are async: ``channels/consumer.py`` and
+  ``channels/generic/{websocket,http}.py`` @ 4.3.2 (§2.1);
+* every channel-layer method is a coroutine, ``get_channel_layer()`` is sync:
+  ``channels/layers.py`` @ 4.3.2 (§2.2);
+* ``database_sync_to_async`` is ``channels.db.DatabaseSyncToAsync``, a ``SyncToAsync``
+  subclass; both run the wrapped function in a worker thread (§3.1);
+* which QuerySet/Manager methods run SQL and which only build a queryset:
+  Django ``docs/topics/db/queries.txt`` "Asynchronous queries" and the introspection in §4.
+"""
+
+from __future__ import annotations
+
+import ast
+import enum
+import functools
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+# --------------------------------------------------------------------------- facts
+
+#: Channels consumer base classes by qualified name, and whether their handlers are async.
+CONSUMER_BASES: dict[str, bool] = {
+    "channels.consumer.AsyncConsumer": True,
+    "channels.consumer.SyncConsumer": False,
+    "channels.generic.websocket.WebsocketConsumer": False,
+    "channels.generic.websocket.JsonWebsocketConsumer": False,
+    "channels.generic.websocket.AsyncWebsocketConsumer": True,
+    "channels.generic.websocket.AsyncJsonWebsocketConsumer": True,
+    "channels.generic.http.AsyncHttpConsumer": True,
+    "channels.security.websocket.WebsocketDenier": True,
+}
+
+#: Bridges that run a sync callable in a worker thread (asgiref/sync.py, channels/db.py).
+SYNC_TO_ASYNC = frozenset(
+    {
+        "asgiref.sync.sync_to_async",
+        "asgiref.sync.SyncToAsync",
+        "channels.db.database_sync_to_async",
+        "channels.db.DatabaseSyncToAsync",
+    }
+)
+ASYNC_TO_SYNC = frozenset({"asgiref.sync.async_to_sync", "asgiref.sync.AsyncToSync"})
+GET_CHANNEL_LAYER = "channels.layers.get_channel_layer"
+
+#: Channel-layer methods; all are coroutines (channels/layers.py, channels_redis/core.py).
+LAYER_METHODS = frozenset(
+    {
+        "send",
+        "receive",
+        "new_channel",
+        "group_add",
+        "group_discard",
+        "group_send",
+        "flush",
+        "close",
+        "close_pools",
+        "receive_single",
+        "wait_received",
+    }
+)
+
+#: Consumer methods that are coroutines on the async consumer classes (§2.2).
+ASYNC_CONSUMER_COROUTINES = frozenset(
+    {
+        "accept",
+        "close",
+        "send",
+        "send_json",
+        "connect",
+        "disconnect",
+        "receive",
+        "receive_json",
+        "dispatch",
+        "websocket_connect",
+        "websocket_receive",
+        "websocket_disconnect",
+        "encode_json",
+        "decode_json",
+        "send_headers",
+        "send_body",
+        "send_response",
+        "handle",
+        "http_request",
+        "http_disconnect",
+    }
+)
+
+#: Handlers that Channels awaits on an async consumer; a sync ``def`` override still runs
+#: on the event loop thread (consumer.py ``dispatch`` awaits the handler's result).
+ASYNC_CONSUMER_HANDLERS = frozenset(
+    {
+        "connect",
+        "disconnect",
+        "receive",
+        "receive_json",
+        "websocket_connect",
+        "websocket_receive",
+        "websocket_disconnect",
+        "handle",
+        "http_request",
+        "http_disconnect",
+    }
+)
+
+MANAGER_ATTRIBUTES = frozenset({"objects", "_default_manager", "_base_manager"})
+
+#: QuerySet methods that return a new, unevaluated QuerySet (no SQL).
+QUERYSET_BUILDERS = frozenset(
+    {
+        "all",
+        "filter",
+        "exclude",
+        "order_by",
+        "select_related",
+        "prefetch_related",
+        "values",
+        "values_list",
+        "only",
+        "defer",
+        "distinct",
+        "none",
+        "using",
+        "union",
+        "intersection",
+        "difference",
+        "select_for_update",
+        "annotate",
+        "alias",
+        "reverse",
+        "complex_filter",
+        "extra",
+        "dates",
+        "datetimes",
+        "raw",
+        "fetch_mode",
+    }
+)
+
+#: Sync QuerySet/Manager methods that run SQL, and the ones among them returning one instance.
+QUERYSET_INSTANCE_METHODS = frozenset({"get", "first", "last", "earliest", "latest", "create"})
+QUERYSET_SQL_METHODS = QUERYSET_INSTANCE_METHODS | frozenset(
+    {
+        "count",
+        "exists",
+        "update",
+        "delete",
+        "get_or_create",
+        "update_or_create",
+        "bulk_create",
+        "bulk_update",
+        "aggregate",
+        "in_bulk",
+        "contains",
+        "explain",
+    }
+)
+#: Async twins (Django 4.1+) that return one instance once awaited.
+ASYNC_INSTANCE_METHODS = frozenset({"a" + name for name in QUERYSET_INSTANCE_METHODS})
+
+#: Builtins that evaluate (iterate) their first argument.
+EVALUATING_BUILTINS = frozenset(
+    {"list", "tuple", "set", "frozenset", "len", "bool", "sorted", "sum", "min", "max", "any", "all", "dict"}
+)
+
+
+class Context(enum.Enum):
+    """Where a piece of code runs."""
+
+    MODULE = "module"  # module or class body: import time, sync
+    SYNC = "sync"  # a plain ``def``: sync, not on the event loop unless called from it
+    THREAD = "thread"  # a ``def`` run through sync_to_async/database_sync_to_async
+    ASYNC = "async"  # an ``async def``: on the event loop, may ``await``
+    LOOP_SYNC = "loop-sync"  # a sync ``def`` that Channels calls on the event loop
+    UNKNOWN = "unknown"  # a lambda: where it runs is not decided statically
+
+    @property
+    def on_event_loop(self) -> bool:
+        return self in (Context.ASYNC, Context.LOOP_SYNC)
+
+    @property
+    def is_sync(self) -> bool:
+        return self in (Context.MODULE, Context.SYNC, Context.THREAD)
+
+
+class Orm(enum.Enum):
+    """What ORM evidence says an expression is."""
+
+    MODEL = "model class"
+    MANAGER = "manager"
+    QUERYSET = "queryset"
+    INSTANCE = "model instance"
+
+
+FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
+Scope = FunctionNode | ast.Module
+
+
+@dataclass(frozen=True)
+class Consumer:
+    """A class the analysis proved to be a Channels consumer."""
+
+    node: ast.ClassDef
+    is_async: bool
+    base: str  # qualified name of the Channels base it derives from
+
+
+@dataclass(frozen=True)
+class LayerCall:
+    """A channel-layer method call, e.g. ``self.channel_layer.group_send(g, event)``.
+
+    ``call`` is the call that passes the arguments.  In the bridged form
+    ``async_to_sync(layer.group_send)(g, event)`` ``bridge`` is the inner
+    ``async_to_sync(...)`` call; otherwise it is ``None``.
+    """
+
+    call: ast.Call
+    method: str
+    receiver: ast.expr
+    bridge: ast.Call | None
+
+    @property
+    def args(self) -> list[ast.expr]:
+        return self.call.args
+
+    def argument(self, position: int, keyword: str) -> ast.expr | None:
+        """The argument at ``position`` or passed as ``keyword``, else ``None``."""
+        if len(self.call.args) > position and not any(
+            isinstance(arg, ast.Starred) for arg in self.call.args[: position + 1]
+        ):
+            return self.call.args[position]
+        for kw in self.call.keywords:
+            if kw.arg == keyword:
+                return kw.value
+        return None
+
+
+def dotted(node: ast.expr) -> str | None:
+    """``a.b.c`` for a Name/Attribute chain, else ``None`` (no import resolution)."""
+    parts: list[str] = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return ".".join(reversed(parts))
+    return None
+
+
+def is_capitalized(name: str) -> bool:
+    return name[:1].isupper()
+
+
+# --------------------------------------------------------------------------- analysis
+
+
+def _per_instance_cache(method):
+    """Memoise a one-argument method on the instance (freed with it, unlike lru_cache)."""
+    key = method.__name__
+
+    @functools.wraps(method)
+    def wrapper(self, arg):
+        cache = self.__dict__.setdefault("_cache_" + key, {})
+        if arg not in cache:
+            cache[arg] = method(self, arg)
+        return cache[arg]
+
+    return wrapper
+
+
+
+class ModuleAnalysis:
+    """Everything rules need to know about one module.
+
+    Args:
+        tree: the module's :class:`ast.Module` (flake8 hands this over; the engine parses it
+            otherwise).
+        lines: the module's source lines (``str``, with line endings), used for column
+            conversion and ``# noqa``.
+
+    Building it walks the tree once, recording parents and nodes by type.  It never imports
+    the analysed code and never raises on a well-formed :class:`ast.Module`.
+    """
+
+    def __init__(self, tree: ast.Module, lines: list[str]) -> None:
+        self.tree = tree
+        self.lines = lines
+        self.parents: dict[ast.AST, ast.AST] = {}
+        self._by_type: dict[type, list[ast.AST]] = defaultdict(list)
+        for node in ast.walk(tree):
+            self._by_type[type(node)].append(node)
+            for child in ast.iter_child_nodes(node):
+                self.parents[child] = node
+        self.imports = self._collect_imports()
+        self.classes: dict[str, ast.ClassDef] = {
+            node.name: node for node in self.nodes(ast.ClassDef) if isinstance(self.parents.get(node), ast.Module)
+        }
+
+    # ---------------------------------------------------------------- traversal
+    def nodes(self, kind: type) -> list:
+        """All nodes of exactly this ``ast`` type, in breadth-first order."""
+        return self._by_type.get(kind, [])
+
+    def ancestors(self, node: ast.AST) -> Iterator[ast.AST]:
+        parent = self.parents.get(node)
+        while parent is not None:
+            yield parent
+            parent = self.parents.get(parent)
+
+    def enclosing_scope(self, node: ast.AST) -> Scope:
+        """The innermost function, async function or lambda around ``node``, else the module."""
+        for parent in self.ancestors(node):
+            if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                return parent
+        return self.tree
+
+    def enclosing_class(self, node: ast.AST) -> ast.ClassDef | None:
+        """The class whose *method* ``node`` is in (directly, not through a nested def)."""
+        scope = self.enclosing_scope(node)
+        if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            parent = self.parents.get(scope)
+            if isinstance(parent, ast.ClassDef):
+                return parent
+        return None
+
+    def inside(self, node: ast.AST, kinds: tuple[type, ...], stop_at_scope: bool = True) -> bool:
+        """Whether an ancestor of ``node`` (within its scope) is one of ``kinds``."""
+        for parent in self.ancestors(node):
+            if isinstance(parent, kinds):
+                return True
+            if stop_at_scope and isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                return False
+        return False
+
+    # ---------------------------------------------------------------- names
+    def _collect_imports(self) -> dict[str, str]:
+        names: dict[str, str] = {}
+        for node in self.nodes(ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    names[alias.asname] = alias.name
+                else:
+                    top = alias.name.split(".")[0]
+                    names[top] = top
+        for node in self.nodes(ast.ImportFrom):
+            module = "." * node.level + (node.module or "")
+            for alias in node.names:
+                if alias.name == "*":
+                    continue
+                prefix = module if module.endswith(".") else module + "."
+                names[alias.asname or alias.name] = prefix + alias.name
+        return names
+
+    def qualname(self, node: ast.expr) -> str | None:
+        """Resolve a Name/Attribute chain through the module's imports.
+
+        ``from channels.db import database_sync_to_async as d; d`` gives
+        ``"channels.db.database_sync_to_async"``; relative imports keep their dots
+        (``".models.Note"``).  Names not imported resolve to themselves.
+        """
+        name = dotted(node)
+        if name is None:
+            return None
+        head, _, rest = name.partition(".")
+        resolved = self.imports.get(head, head)
+        return f"{resolved}.{rest}" if rest else resolved
+
+    def resolves_to(self, node: ast.expr, names: frozenset[str] | set[str] | str) -> bool:
+        qualified = self.qualname(node)
+        if isinstance(names, str):
+            return qualified == names
+        return qualified in names
+
+    def call_name(self, call: ast.AST) -> str | None:
+        """Qualified name of a call's callee, or ``None`` (also for non-calls)."""
+        return self.qualname(call.func) if isinstance(call, ast.Call) else None
+
+    # ---------------------------------------------------------------- consumers
+    @functools.cached_property
+    def consumers(self) -> dict[ast.ClassDef, Consumer]:
+        """Module-level and nested classes that derive from a Channels consumer.
+
+        The kind is decided by the resolved Channels base (through local base classes, in
+        MRO order), never by the class name.
+        """
+        found: dict[ast.ClassDef, Consumer] = {}
+        local = defaultdict(list)
+        for node in self.nodes(ast.ClassDef):
+            local[node.name].append(node)
+
+        def resolve(cls: ast.ClassDef, seen: frozenset[str]) -> Consumer | None:
+            for base in cls.bases:
+                qualified = self.qualname(base)
+                if qualified in CONSUMER_BASES:
+                    return Consumer(cls, CONSUMER_BASES[qualified], qualified)
+                if isinstance(base, ast.Name) and base.id in local and base.id not in seen:
+                    for candidate in local[base.id]:
+                        inherited = resolve(candidate, seen | {base.id})
+                        if inherited is not None:
+                            return Consumer(cls, inherited.is_async, inherited.base)
+            return None
+
+        for node in self.nodes(ast.ClassDef):
+            consumer = resolve(node, frozenset({node.name}))
+            if consumer is not None:
+                found[node] = consumer
+        return found
+
+    def consumer_of(self, node: ast.AST) -> Consumer | None:
+        """The consumer whose method contains ``node`` (directly), else ``None``."""
+        cls = self.enclosing_class(node)
+        return self.consumers.get(cls) if cls is not None else None
+
+    def class_methods(self, cls: ast.ClassDef) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
+        """Methods of ``cls`` and its local bases (nearest definition wins)."""
+        methods: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+        for klass in self._local_mro(cls):
+            for stmt in klass.body:
+                if isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    methods.setdefault(stmt.name, stmt)
+        return methods
+
+    def _local_mro(self, cls: ast.ClassDef) -> list[ast.ClassDef]:
+        order, queue = [], [cls]
+        while queue:
+            klass = queue.pop(0)
+            if klass in order:
+                continue
+            order.append(klass)
+            queue.extend(
+                self.classes[base.id]
+                for base in klass.bases
+                if isinstance(base, ast.Name) and base.id in self.classes
+            )
+        return order
+
+    # ---------------------------------------------------------------- context
+    def is_bridge(self, node: ast.expr, bridges: frozenset[str] = SYNC_TO_ASYNC) -> bool:
+        """``sync_to_async`` / ``database_sync_to_async`` (or another set), bare or called."""
+        if isinstance(node, ast.Call):
+            node = node.func
+        return self.resolves_to(node, bridges)
+
+    @functools.cached_property
+    def _thread_functions(self) -> frozenset[str]:
+        """Names of functions passed by name to a sync-to-async bridge anywhere."""
+        names = set()
+        for call in self.nodes(ast.Call):
+            if self.is_bridge(call.func) and call.args:
+                target = call.args[0]
+                if isinstance(target, ast.Name):
+                    names.add(target.id)
+                elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id in ("self", "cls"):
+                    names.add(target.attr)
+        return frozenset(names)
+
+    def context(self, node: ast.AST) -> Context:
+        """Where the code of ``node`` runs (see :class:`Context`)."""
+        scope = node if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)) else self.enclosing_scope(node)
+        return self._scope_context(scope)
+
+    @_per_instance_cache
+    def _scope_context(self, scope: Scope) -> Context:
+        if isinstance(scope, ast.Module):
+            return Context.MODULE
+        if isinstance(scope, ast.Lambda):
+            parent = self.parents.get(scope)
+            if isinstance(parent, ast.Call) and self.is_bridge(parent.func) and parent.args and parent.args[0] is scope:
+                return Context.THREAD
+            return Context.UNKNOWN
+        if isinstance(scope, ast.AsyncFunctionDef):
+            return Context.ASYNC
+        if any(self.is_bridge(decorator) for decorator in scope.decorator_list):
+            return Context.THREAD
+        if scope.name in self._thread_functions:
+            return Context.THREAD
+        cls = self.parents.get(scope)
+        if isinstance(cls, ast.ClassDef):
+            consumer = self.consumers.get(cls)
+            if consumer is not None and consumer.is_async and scope.name in ASYNC_CONSUMER_HANDLERS:
+                return Context.LOOP_SYNC
+        return Context.SYNC
+
+    def is_awaited(self, node: ast.expr) -> bool:
+        return isinstance(self.parents.get(node), ast.Await)
+
+    def can_await_here(self, node: ast.AST) -> bool:
+        """Whether an ``await`` can be inserted at ``node`` without changing semantics.
+
+        True only directly in an ``async def`` body: not in a lambda, a sync def, an
+        f-string (the fix would have to rewrite the string), or a generator expression
+        (``await`` would turn it into an async generator).
+        """
+        if self.context(node) is not Context.ASYNC:
+            return False
+        return not self.inside(node, (ast.JoinedStr, ast.GeneratorExp, ast.Lambda))
+
+    # ---------------------------------------------------------------- ORM evidence
+    def is_model_class(self, node: ast.expr) -> bool:
+        """A name imported from a ``models`` module, or a local ``models.Model`` subclass."""
+        qualified = self.qualname(node)
+        if qualified is None:
+            return False
+        if qualified.startswith("django."):
+            return False
+        parts = qualified.lstrip(".").split(".")
+        if len(parts) >= 2 and "models" in parts[:-1] and is_capitalized(parts[-1]):
+            return True
+        if isinstance(node, ast.Name) and node.id in self.classes:
+            return any(
+                (self.qualname(base) or "").endswith("models.Model") for base in self.classes[node.id].bases
+            )
+        return False
+
+    def orm(self, node: ast.expr | None) -> Orm | None:
+        """ORM evidence for an expression, or ``None`` when nothing is proven."""
+        if node is None:
+            return None
+        if isinstance(node, ast.Name):
+            if self.is_model_class(node):
+                return Orm.MODEL
+            return self._bindings(self.enclosing_scope(node)).get(node.id)
+        if isinstance(node, ast.Attribute):
+            if node.attr in MANAGER_ATTRIBUTES:
+                base = node.value
+                if self.orm(base) is Orm.MODEL:
+                    return Orm.MANAGER
+                name = dotted(base)
+                if name is not None and is_capitalized(name.rsplit(".", 1)[-1]):
+                    return Orm.MANAGER
+            if self.is_model_class(node):
+                return Orm.MODEL
+            return None
+        if isinstance(node, ast.Call):
+            func = node.func
+            if isinstance(func, ast.Attribute):
+                receiver = self.orm(func.value)
+                if receiver in (Orm.MANAGER, Orm.QUERYSET):
+                    if func.attr in QUERYSET_BUILDERS:
+                        return Orm.QUERYSET
+                    if func.attr in QUERYSET_INSTANCE_METHODS:
+                        return Orm.INSTANCE
+            if self.orm(func) is Orm.MODEL:
+                return Orm.INSTANCE
+            return None
+        if isinstance(node, ast.Await):
+            call = node.value
+            if (
+                isinstance(call, ast.Call)
+                and isinstance(call.func, ast.Attribute)
+                and call.func.attr in ASYNC_INSTANCE_METHODS
+                and self.orm(call.func.value) in (Orm.MANAGER, Orm.QUERYSET)
+            ):
+                return Orm.INSTANCE
+            return None
+        if isinstance(node, ast.Subscript) and self.orm(node.value) is Orm.QUERYSET:
+            if isinstance(node.slice, ast.Slice):
+                return Orm.QUERYSET if node.slice.step is None else None
+            return Orm.INSTANCE
+        return None
+
+    def _bindings(self, scope: Scope) -> dict[str, Orm]:
+        """Names bound in ``scope`` to ORM values, flow-insensitively.
+
+        A name keeps its evidence only if every binding in the scope agrees; a later
+        non-ORM assignment removes it.  Bindings are read in source order, so
+        ``qs = Note.objects.all(); note = qs.get()`` proves both.  While a scope is being
+        read, lookups in it see the bindings read so far (no recursion).
+        """
+        cache = self.__dict__.setdefault("_bindings_cache", {})
+        if scope not in cache:
+            cache[scope] = {}
+            self._read_bindings(scope, cache[scope])
+        return cache[scope]
+
+    def _read_bindings(self, scope: Scope, bindings: dict[str, Orm]) -> None:
+        conflicted: set[str] = set()
+
+        def bind(name: str, kind: Orm | None) -> None:
+            if name in conflicted:
+                return
+            if kind is None or bindings.get(name, kind) is not kind:
+                bindings.pop(name, None)
+                conflicted.add(name)
+            else:
+                bindings[name] = kind
+
+        body = scope.body if not isinstance(scope, ast.Lambda) else []
+        for node in _walk_scope(body):
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    self._bind_target(target, node.value, bind)
+            elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and isinstance(node.target, ast.Name):
+                bind(node.target.id, self.orm(node.value) if isinstance(node, ast.AnnAssign) else None)
+            elif isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.target, ast.Name):
+                bind(node.target.id, Orm.INSTANCE if self.orm(node.iter) is Orm.QUERYSET else None)
+            elif isinstance(node, ast.NamedExpr):
+                bind(node.target.id, self.orm(node.value))
+
+    def _bind_target(self, target: ast.expr, value: ast.expr, bind) -> None:
+        if isinstance(target, ast.Name):
+            bind(target.id, self.orm(value))
+        elif isinstance(target, (ast.Tuple, ast.List)):
+            # obj, created = Model.objects.get_or_create(...)
+            kind = None
+            call = value.value if isinstance(value, ast.Await) else value
+            if (
+                isinstance(call, ast.Call)
+                and isinstance(call.func, ast.Attribute)
+                and call.func.attr.lstrip("a") in ("get_or_create", "update_or_create")
+                and self.orm(call.func.value) in (Orm.MANAGER, Orm.QUERYSET)
+            ):
+                kind = Orm.INSTANCE
+            for index, element in enumerate(target.elts):
+                if isinstance(element, ast.Name):
+                    bind(element.id, kind if index == 0 else None)
+
+    # ---------------------------------------------------------------- channel layer
+    def is_channel_layer(self, node: ast.expr) -> bool:
+        """``self.channel_layer``, ``get_channel_layer()``, or a name bound to either."""
+        if isinstance(node, ast.Attribute) and node.attr == "channel_layer":
+            return isinstance(node.value, ast.Name) and node.value.id == "self"
+        if isinstance(node, ast.Call):
+            return self.resolves_to(node.func, GET_CHANNEL_LAYER)
+        if isinstance(node, ast.Name):
+            return node.id in self._layer_names(self.enclosing_scope(node)) or node.id in self._layer_names(self.tree)
+        return False
+
+    @_per_instance_cache
+    def _layer_names(self, scope: Scope) -> frozenset[str]:
+        body = scope.body if not isinstance(scope, ast.Lambda) else []
+        names = set()
+        for node in _walk_scope(body):
+            if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+                value = node.value
+                if isinstance(value, ast.Call) and self.resolves_to(value.func, GET_CHANNEL_LAYER):
+                    names.add(node.targets[0].id)
+                elif isinstance(value, ast.Attribute) and value.attr == "channel_layer" and dotted(value) == "self.channel_layer":
+                    names.add(node.targets[0].id)
+        return frozenset(names)
+
+    @functools.cached_property
+    def layer_calls(self) -> list[LayerCall]:
+        """Every call of a channel-layer method, direct or through ``async_to_sync``."""
+        calls = []
+        for call in self.nodes(ast.Call):
+            func = call.func
+            if isinstance(func, ast.Attribute) and func.attr in LAYER_METHODS and self.is_channel_layer(func.value):
+                calls.append(LayerCall(call, func.attr, func.value, None))
+            elif (
+                isinstance(func, ast.Call)
+                and self.resolves_to(func.func, ASYNC_TO_SYNC)
+                and func.args
+                and isinstance(func.args[0], ast.Attribute)
+                and func.args[0].attr in LAYER_METHODS
+                and self.is_channel_layer(func.args[0].value)
+            ):
+                calls.append(LayerCall(call, func.args[0].attr, func.args[0].value, func))
+        return calls
+
+    # ---------------------------------------------------------------- positions
+    def char_col(self, lineno: int, byte_col: int) -> int:
+        """Convert an ``ast`` column (UTF-8 bytes) to a character column."""
+        if lineno - 1 >= len(self.lines):
+            return byte_col
+        line = self.lines[lineno - 1]
+        if line.isascii():
+            return byte_col
+        return len(line.encode("utf-8")[:byte_col].decode("utf-8", errors="replace"))
+
+    def span(self, node: ast.AST) -> tuple[int, int, int, int]:
+        """``(line, col, end_line, end_col)`` of ``node``; lines 1-based, columns in characters."""
+        return (
+            node.lineno,
+            self.char_col(node.lineno, node.col_offset),
+            node.end_lineno,
+            self.char_col(node.end_lineno, node.end_col_offset),
+        )
+
+    def source(self, node: ast.AST) -> str:
+        """The node's source text, on one line (whitespace runs folded) for messages."""
+        line, col, end_line, end_col = self.span(node)
+        if line == end_line:
+            text = self.lines[line - 1][col:end_col]
+        else:
+            text = self.lines[line - 1][col:] + "".join(self.lines[line : end_line - 1]) + self.lines[end_line - 1][:end_col]
+        return " ".join(text.split())
+
+
+def _walk_scope(body: list[ast.stmt]) -> Iterator[ast.AST]:
+    """Nodes of a scope's body in source order, not entering nested functions or classes."""
+    stack: list[ast.AST] = list(reversed(body))
+    while stack:
+        node = stack.pop()
+        yield node
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
+            continue
+        stack.extend(reversed(list(ast.iter_child_nodes(node))))

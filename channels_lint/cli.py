@@ -1,0 +1,162 @@
+"""``channels-lint``: ``check``, ``fix``, ``rules`` and ``rule CODE``.
+
+Exit codes follow flake8 and django-upgrade: ``check`` exits 1 when it reports anything;
+``fix`` exits 1 when it changed a file (with ``--diff``: would change one) or could not fix
+one; 0 otherwise; 2 for a usage error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import fnmatch
+import os
+import sys
+import tempfile
+import textwrap
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+
+from flake8.defaults import EXCLUDE as FLAKE8_EXCLUDE
+
+from channels_lint import __version__
+from channels_lint.engine import lint_bytes, selected_rules
+from channels_lint.rules import REGISTRY
+
+DEFAULT_EXCLUDE = (*FLAKE8_EXCLUDE, ".venv", "venv", "node_modules", "build", "dist")
+
+
+def iter_python_files(paths: Sequence[str], exclude: Sequence[str] = DEFAULT_EXCLUDE) -> Iterator[Path]:
+    """Python files named or found under ``paths`` (sorted), skipping ``exclude`` globs by name."""
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not any(fnmatch.fnmatch(d, pattern) for pattern in exclude))
+                for name in sorted(files):
+                    if name.endswith(".py") and not any(fnmatch.fnmatch(name, p) for p in exclude):
+                        yield Path(root, name)
+        else:
+            yield path
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """Replace ``path``'s content with ``data`` via a temp file and rename (keeps the mode)."""
+    mode = path.stat().st_mode
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.chmod(temporary, mode & 0o7777)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _codes(value: str) -> list[str]:
+    return [code.strip().upper() for code in value.split(",") if code.strip()]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="channels-lint", description="Find and fix Django Channels bugs.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def add_selection(command: argparse.ArgumentParser) -> None:
+        command.add_argument("paths", nargs="+", help="Files or directories.")
+        command.add_argument("--select", type=_codes, default=None, help="Comma-separated code prefixes (default: all).")
+        command.add_argument("--ignore", type=_codes, default=[], help="Comma-separated code prefixes to skip.")
+        command.add_argument(
+            "--exclude", type=lambda v: [p.strip() for p in v.split(",") if p.strip()], default=list(DEFAULT_EXCLUDE),
+            help="Comma-separated glob patterns of file and directory names to skip (flake8's default list).",
+        )
+
+    check = commands.add_parser("check", help="Report findings in flake8's format.")
+    add_selection(check)
+    fix = commands.add_parser("fix", help="Apply fixes in place.")
+    add_selection(fix)
+    fix.add_argument("--diff", action="store_true", help="Print a unified diff and write nothing.")
+    fix.add_argument("--unsafe-fixes", action="store_true", help="Also apply fixes marked unsafe.")
+    commands.add_parser("rules", help="List every rule.")
+    rule = commands.add_parser("rule", help="Print one rule's documentation.")
+    rule.add_argument("code")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "rules":
+        return _rules()
+    if args.command == "rule":
+        return _rule(args.code)
+    missing = [p for p in args.paths if not Path(p).exists()]
+    if missing:
+        print(f"channels-lint: no such file or directory: {', '.join(missing)}", file=sys.stderr)
+        return 2
+    files = list(iter_python_files(args.paths, args.exclude))
+    if args.command == "check":
+        return _check(files, args)
+    return _fix(files, args)
+
+
+def _check(files: list[Path], args: argparse.Namespace) -> int:
+    rules = selected_rules(args.select, args.ignore)
+    found = 0
+    for path in files:
+        _, violations = lint_bytes(path.read_bytes(), rules)
+        for violation in violations:
+            print(violation.format(str(path)))
+        found += len(violations)
+    return 1 if found else 0
+
+
+def _fix(files: list[Path], args: argparse.Namespace) -> int:
+    from channels_lint.fixes import fix_bytes  # LibCST is imported only when fixing
+
+    changed = failed = applied = 0
+    for path in files:
+        result = fix_bytes(path.read_bytes(), args.select, args.ignore, args.unsafe_fixes, str(path))
+        if result.error:
+            failed += 1
+            print(f"{path}: not fixed, left unchanged: {result.error}", file=sys.stderr)
+            continue
+        if not result.changed:
+            continue
+        changed += 1
+        applied += len(result.applied)
+        if args.diff:
+            sys.stdout.writelines(
+                difflib.unified_diff(
+                    result.original.decode("utf-8", "replace").splitlines(keepends=True),
+                    result.fixed.decode("utf-8", "replace").splitlines(keepends=True),
+                    fromfile=str(path),
+                    tofile=str(path),
+                )
+            )
+        else:
+            write_atomically(path, result.fixed)
+    verb = "Would fix" if args.diff else "Fixed"
+    print(f"{verb} {applied} finding(s) in {changed} file(s).", file=sys.stderr)
+    return 1 if changed or failed else 0
+
+
+def _rules() -> int:
+    for code, rule in sorted(REGISTRY.items()):
+        fix = rule.fix_applicability.value if rule.fix_applicability else "-"
+        print(f"{code}  {rule.name:<28} fix: {fix:<6}  {textwrap.shorten(rule.summary(), 100)}")
+    return 0
+
+
+def _rule(code: str) -> int:
+    rule = REGISTRY.get(code.upper())
+    if rule is None:
+        print(f"channels-lint: unknown rule {code!r}; see `channels-lint rules`", file=sys.stderr)
+        return 2
+    print(f"# {rule.name} ({rule.code})\n")
+    print(rule.docs())
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,142 @@
+"""The engine: one parse, one analysis, every enabled rule, a sorted list of violations.
+
+The flake8 plugin, ``channels-lint check``, ``channels-lint fix`` and the LibCST codemod all
+call :func:`lint`; no rule runs anywhere else.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+from collections.abc import Collection, Iterable
+from dataclasses import dataclass
+
+from channels_lint.analysis import ModuleAnalysis
+from channels_lint.diagnostics import Violation
+from channels_lint.rules import REGISTRY, Rule
+
+UNANALYSABLE = "CHN900"
+
+#: flake8's own inline ``# noqa`` pattern (flake8/defaults.py ``NOQA_INLINE_REGEX``).
+try:  # flake8 >= 6
+    from flake8.defaults import NOQA_INLINE_REGEX
+except ImportError:  # pragma: no cover - very old flake8
+    NOQA_INLINE_REGEX = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z][0-9]+(?:[,\s]+)?)+))?", re.I)
+
+
+@dataclass(frozen=True)
+class Source:
+    """A module's decoded text and lines; ``encoding`` is what the bytes were decoded with."""
+
+    text: str
+    lines: list[str]
+    encoding: str = "utf-8"
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Source:
+        """Decode like Python does (PEP 263 cookie or BOM, else UTF-8).
+
+        Raises:
+            SyntaxError: the encoding cookie names an unknown codec.
+            UnicodeDecodeError: the bytes do not decode with the declared encoding.
+        """
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        text = data.decode(encoding)
+        if text.startswith("\ufeff"):
+            text = text[1:]
+        return cls(text, text.splitlines(keepends=True), encoding)
+
+    @classmethod
+    def from_text(cls, text: str) -> Source:
+        return cls(text, text.splitlines(keepends=True))
+
+
+def selected_rules(select: Collection[str] | None = None, ignore: Collection[str] = ()) -> list[type[Rule]]:
+    """Rules whose code starts with one of ``select`` (all when ``None``) and none of ``ignore``."""
+    return [
+        rule
+        for code, rule in sorted(REGISTRY.items())
+        if (select is None or any(code.startswith(prefix) for prefix in select))
+        and not any(code.startswith(prefix) for prefix in ignore)
+    ]
+
+
+def may_contain_findings(text: str, rules: Iterable[type[Rule]]) -> bool:
+    """Cheap pre-filter: can any of ``rules`` find something in this text?"""
+    return any(marker in text for rule in rules for marker in rule.markers)
+
+
+def lint(
+    source: Source,
+    rules: list[type[Rule]] | None = None,
+    tree: ast.Module | None = None,
+    noqa: bool = True,
+) -> list[Violation]:
+    """Run ``rules`` (default: all) over one module.
+
+    Args:
+        source: the module text.
+        rules: rule classes to run.
+        tree: the module's ``ast`` if the caller already parsed it (flake8 does).
+        noqa: drop violations silenced by ``# noqa`` / ``# noqa: CODE`` on their line
+            (flake8 applies ``# noqa`` itself, so the plugin passes ``False``).
+
+    Returns:
+        Violations sorted by position.  A file that does not parse, or on which a rule
+        fails, yields exactly one ``CHN900`` violation.  Never raises.
+    """
+    if rules is None:
+        rules = selected_rules()
+    if not may_contain_findings(source.text, rules):
+        return []
+    try:
+        if tree is None:
+            tree = ast.parse(source.text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
+        return [unanalysable(error)]
+    try:
+        analysis = ModuleAnalysis(tree, source.lines)
+        violations = {violation for rule in rules for violation in rule(analysis).check()}
+    except RecursionError as error:  # pathologically deep expressions
+        return [unanalysable(error)]
+    except Exception as error:  # a rule bug must not stop the run; report it instead
+        return [unanalysable(error, internal=True)]
+    result = sorted(violations, key=lambda v: (v.line, v.col, v.code))
+    if noqa:
+        result = [v for v in result if not is_suppressed(v, source.lines)]
+    return result
+
+
+def unanalysable(error: BaseException, internal: bool = False) -> Violation:
+    """The single ``CHN900`` violation for a file that could not be analysed."""
+    line = getattr(error, "lineno", None) or 1
+    col = max((getattr(error, "offset", None) or 1) - 1, 0) if isinstance(error, SyntaxError) else 0
+    if internal:
+        reason = f"internal error {type(error).__name__}: {error} (please report it)"
+    else:
+        reason = f"{type(error).__name__}: {getattr(error, 'msg', None) or error}"
+    return Violation(UNANALYSABLE, line, col, f"file could not be analysed ({reason})")
+
+
+def is_suppressed(violation: Violation, lines: list[str]) -> bool:
+    """flake8 semantics: a bare ``# noqa`` silences all codes, ``# noqa: X,Y`` those prefixes."""
+    if violation.line - 1 >= len(lines):
+        return False
+    match = NOQA_INLINE_REGEX.search(lines[violation.line - 1])
+    if match is None:
+        return False
+    codes = match.group("codes")
+    if not codes:
+        return True
+    return any(violation.code.startswith(code) for code in re.split(r"[,\s]+", codes.strip().upper()) if code)
+
+
+def lint_bytes(data: bytes, rules: list[type[Rule]] | None = None, noqa: bool = True) -> tuple[Source | None, list[Violation]]:
+    """Decode and lint a file's bytes; an undecodable file gives ``(None, [CHN900])``."""
+    try:
+        source = Source.from_bytes(data)
+    except (SyntaxError, UnicodeDecodeError, LookupError) as error:
+        return None, [unanalysable(error)]
+    return source, lint(source, rules, noqa=noqa)

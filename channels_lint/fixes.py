@@ -1,0 +1,204 @@
+"""Applying fixes with LibCST: the one rewrite path behind ``channels-lint fix`` and the codemod.
+
+Rules describe fixes as edits on ``ast`` spans (:mod:`channels_lint.diagnostics`).  Here the
+file is parsed with LibCST only if it has something to fix; each edit is applied to the
+LibCST node found at exactly that span (``PositionProvider`` and ``ast`` agree on spans:
+both exclude parentheses, and :meth:`ModuleAnalysis.span` converts ``ast``'s UTF-8 byte
+columns to characters).  Comments, formatting, encoding and line endings are kept.
+
+Every result is proven before it is returned: the output parses, re-linting it shows fewer
+findings of every code a fix claimed to fix, and passes repeat until nothing fixable is left
+(so a second run changes nothing).
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+from collections import Counter, defaultdict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+
+import libcst as cst
+from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
+from libcst.codemod.visitors import AddImportsVisitor
+from libcst.metadata import PositionProvider
+
+from channels_lint.diagnostics import AddAwait, Applicability, CallMethod, CallThrough, Edit, Span, Violation, WrapIn
+from channels_lint.engine import Source, lint, lint_bytes, selected_rules
+from channels_lint.rules import Rule
+
+#: Fix passes before giving up; each pass re-lints the previous pass's output.
+MAX_PASSES = 5
+
+
+class FixError(Exception):
+    """A fix could not be applied or proven; the file must be left unchanged."""
+
+
+def fixable(violations: Sequence[Violation], unsafe_fixes: bool = False) -> list[Violation]:
+    """Violations whose fix may be applied (safe ones, and unsafe ones when asked)."""
+    return [
+        v
+        for v in violations
+        if v.fix is not None and (unsafe_fixes or v.fix.applicability is Applicability.SAFE)
+    ]
+
+
+class ApplyChannelsLintFixes(VisitorBasedCodemodCommand):
+    """LibCST codemod: apply channels-lint's fixes to a module.
+
+    Usable as ``python -m libcst.tool codemod channels_lint_fix.ApplyChannelsLintFixes PATH``
+    with ``codemods`` listed in ``.libcst.codemod.yaml`` (see README).  It lints the module
+    with the same engine as flake8 and applies the fixes of the selected rules.
+
+    Raises:
+        FixError: (from :meth:`transform_module`) when the output would not parse or does
+            not remove what the fixes claimed; LibCST's runner then leaves the file alone.
+    """
+
+    DESCRIPTION = "Apply channels-lint fixes (database_sync_to_async, await, safe_serialize, as_asgi())."
+    METADATA_DEPENDENCIES = (PositionProvider,)
+
+    def __init__(
+        self,
+        context: CodemodContext,
+        select: Collection[str] | None = None,
+        ignore: Collection[str] = (),
+        unsafe_fixes: bool = False,
+    ) -> None:
+        super().__init__(context)
+        self.rules: list[type[Rule]] = selected_rules(select, ignore)
+        self.unsafe_fixes = unsafe_fixes
+        self.applied: list[Violation] = []
+        self._edits: dict[Span, list[Edit]] = {}
+
+    @staticmethod
+    def add_args(arg_parser: argparse.ArgumentParser) -> None:
+        arg_parser.add_argument("--select", nargs="*", default=None, help="Rule code prefixes to fix (default: all).")
+        arg_parser.add_argument("--ignore", nargs="*", default=(), help="Rule code prefixes not to fix.")
+        arg_parser.add_argument("--unsafe-fixes", action="store_true", help="Also apply unsafe fixes.")
+
+    # ------------------------------------------------------------------ passes
+    def transform_module(self, tree: cst.Module) -> cst.Module:
+        """Fix until nothing fixable is left, proving every pass (see module docs)."""
+        for _ in range(MAX_PASSES):
+            before = lint(Source.from_text(tree.code), self.rules)
+            todo = fixable(before, self.unsafe_fixes)
+            if not todo:
+                return tree
+            self._edits = defaultdict(list)
+            for violation in todo:
+                for edit in violation.fix.edits:
+                    if edit not in self._edits[edit.span]:
+                        self._edits[edit.span].append(edit)
+                for module, name in violation.fix.imports:
+                    AddImportsVisitor.add_needed_import(self.context, module, name)
+            new = super().transform_module(tree)
+            self._prove(new, before, todo)
+            self.applied.extend(todo)
+            if new.code == tree.code:
+                return tree
+            tree = new
+        raise FixError(f"fixes did not settle after {MAX_PASSES} passes")
+
+    def _prove(self, new: cst.Module, before: list[Violation], applied: list[Violation]) -> None:
+        try:
+            ast.parse(new.code)
+        except SyntaxError as error:  # pragma: no cover - a fix bug
+            raise FixError(f"fixed code does not parse: {error}") from error
+        after = Counter(v.code for v in lint(Source.from_text(new.code), self.rules))
+        counts_before = Counter(v.code for v in before)
+        for code, count in Counter(v.code for v in applied).items():
+            if after[code] > counts_before[code] - count:
+                raise FixError(f"fixes for {code} did not remove the findings they claimed to fix")
+
+    # ------------------------------------------------------------------ rewriting
+    def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:
+        updated_node = _parenthesize_await(super().on_leave(original_node, updated_node))
+        if not isinstance(original_node, cst.BaseExpression) or not self._edits:
+            return updated_node
+        position = self.get_metadata(PositionProvider, original_node, None)
+        if position is None:
+            return updated_node
+        span = (position.start.line, position.start.column, position.end.line, position.end.column)
+        for edit in self._edits.pop(span, ()):
+            updated_node = _apply(edit, updated_node)
+        return updated_node
+
+
+def _apply(edit: Edit, node: cst.BaseExpression) -> cst.BaseExpression:
+    """Rewrite ``node`` as ``edit`` says; the node's own parentheses move to the result."""
+    lpar, rpar = node.lpar, node.rpar
+    inner = node.with_changes(lpar=(), rpar=())
+    if isinstance(edit, AddAwait):
+        new: cst.BaseExpression = cst.Await(inner)
+    elif isinstance(edit, CallThrough):
+        if not isinstance(inner, cst.Call):
+            raise FixError(f"expected a call at {edit.span}")
+        bridged = cst.Call(cst.Name(edit.wrapper), [cst.Arg(inner.func.with_changes(lpar=(), rpar=()))])
+        new = cst.Await(inner.with_changes(func=bridged))
+    elif isinstance(edit, WrapIn):
+        new = cst.Call(cst.parse_expression(edit.func), [cst.Arg(inner)])
+        if edit.awaited:
+            new = cst.Await(new)
+    elif isinstance(edit, CallMethod):
+        if isinstance(inner, cst.Attribute) and inner.attr.value == edit.method:
+            new = cst.Call(inner)
+        else:
+            new = cst.Call(cst.Attribute(inner, cst.Name(edit.method)))
+    else:  # pragma: no cover - every Edit subclass is handled above
+        raise FixError(f"unknown edit {edit!r}")
+    return new.with_changes(lpar=lpar, rpar=rpar)
+
+
+def _parenthesize_await(node: cst.CSTNode) -> cst.CSTNode:
+    """``await`` binds looser than ``.attr``, ``[i]`` and ``(...)``: add the parentheses."""
+    field_name = {cst.Attribute: "value", cst.Subscript: "value", cst.Call: "func"}.get(type(node))
+    if field_name is None:
+        return node
+    child = getattr(node, field_name)
+    if isinstance(child, cst.Await) and not child.lpar:
+        return node.with_changes(**{field_name: child.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])})
+    return node
+
+
+@dataclass
+class FixResult:
+    """What :func:`fix_bytes` did to one file."""
+
+    original: bytes
+    fixed: bytes
+    applied: list[Violation] = field(default_factory=list)
+    #: Why nothing was written, when the file could not be fixed (CHN900 or a fix error).
+    error: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return self.fixed != self.original
+
+
+def fix_bytes(
+    data: bytes,
+    select: Collection[str] | None = None,
+    ignore: Collection[str] = (),
+    unsafe_fixes: bool = False,
+    filename: str | None = None,
+) -> FixResult:
+    """Apply fixes to a file's bytes; never raises.
+
+    Encoding (PEP 263) and line endings are kept because LibCST parses and renders bytes.
+    On any failure the original bytes come back unchanged with ``error`` set.
+    """
+    source, violations = lint_bytes(data, selected_rules(select, ignore))
+    if source is None or any(v.code == "CHN900" for v in violations):
+        return FixResult(data, data, error=violations[0].message if violations else "could not be decoded")
+    if not fixable(violations, unsafe_fixes):
+        return FixResult(data, data)
+    command = ApplyChannelsLintFixes(CodemodContext(filename=filename), select, ignore, unsafe_fixes)
+    try:
+        module = cst.parse_module(data)
+        new = command.transform_module(module)
+    except (cst.ParserSyntaxError, FixError, RecursionError) as error:
+        return FixResult(data, data, error=f"{type(error).__name__}: {error}")
+    return FixResult(data, new.bytes, command.applied)

@@ -1,0 +1,13 @@
+"""All rules.  Importing this package registers every rule in :data:`REGISTRY`."""
+
+from channels_lint.rules import (  # noqa: F401 - imported to register the rules
+    chn101_sync_orm_query,
+    chn105_coroutine_not_awaited,
+    chn202_unserializable_event_value,
+    chn301_unguarded_json_loads,
+    chn403_missing_as_asgi,
+    chn900_unanalysable_file,
+)
+from channels_lint.rules.base import REGISTRY, Invalid, Rule
+
+__all__ = ["REGISTRY", "Invalid", "Rule"]

@@ -1,0 +1,92 @@
+"""The rule model: a rule keeps its code, message, docs and examples in one class.
+
+Docs are the class docstring in ruff's format (``## What it does``, ``## Why is this bad?``,
+``## Example`` + ``Use instead:``, ``## Fix safety``, optional ``## Known problems``).
+``valid`` and ``invalid`` examples feed the generated tests in ``tests/test_rule_examples.py``:
+each line of an invalid example that must be reported ends with ``# error``, and
+``Invalid.fixed`` is the exact output of ``channels-lint fix`` when the rule has a fix.
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import ClassVar
+
+from channels_lint.analysis import ModuleAnalysis
+from channels_lint.diagnostics import Applicability, Edit, Fix, Violation
+
+REGISTRY: dict[str, type[Rule]] = {}
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """An example that must be reported on every line marked ``# error``."""
+
+    source: str
+    fixed: str | None = None
+
+
+class Rule:
+    """Base class of every rule; subclasses register themselves by ``code``."""
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    #: Which fix the rule offers, if any (``None``: report only).
+    fix_applicability: ClassVar[Applicability | None] = None
+    #: Substrings of which at least one must occur in a file for the rule to find anything;
+    #: the engine skips files that contain none of the enabled rules' markers, unparsed.
+    markers: ClassVar[tuple[str, ...]] = ()
+    valid: ClassVar[tuple[str, ...]] = ()
+    invalid: ClassVar[tuple[Invalid, ...]] = ()
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if "code" in cls.__dict__:
+            if cls.code in REGISTRY:
+                raise ValueError(f"duplicate rule code {cls.code}")
+            REGISTRY[cls.code] = cls
+
+    def __init__(self, analysis: ModuleAnalysis) -> None:
+        self.analysis = analysis
+
+    def check(self) -> Iterator[Violation]:  # pragma: no cover - every rule overrides it
+        raise NotImplementedError
+
+    def violation(
+        self,
+        node: ast.AST,
+        message: str,
+        edits: tuple[Edit, ...] = (),
+        title: str = "",
+        imports: tuple[tuple[str, str], ...] = (),
+    ) -> Violation:
+        """A violation at ``node``; with ``edits`` it carries this rule's fix."""
+        line, col, _, _ = self.analysis.span(node)
+        fix = None
+        if edits:
+            assert self.fix_applicability is not None, f"{self.code} has edits but no fix_applicability"
+            fix = Fix(title, tuple(edits), self.fix_applicability, tuple(imports))
+        return Violation(self.code, line, col, message, fix)
+
+    @classmethod
+    def docs(cls) -> str:
+        """The rule's documentation (Markdown)."""
+        return inspect.cleandoc(cls.__doc__ or "")
+
+    @classmethod
+    def doc_examples(cls) -> tuple[str, str]:
+        """The ``## Example`` code and the ``Use instead:`` code from the docs."""
+        blocks = re.findall(r"```python\n(.*?)```", cls.docs(), flags=re.S)
+        if len(blocks) < 2:
+            raise ValueError(f"{cls.code} docs need an Example and a Use instead block")
+        return blocks[0], blocks[1]
+
+    @classmethod
+    def summary(cls) -> str:
+        """First sentence of ``## What it does``."""
+        match = re.search(r"## What it does\n(.*?)(?:\n\n|$)", cls.docs(), flags=re.S)
+        return " ".join(match.group(1).split()) if match else cls.name
