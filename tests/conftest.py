@@ -1,0 +1,40 @@
+"""Shared fixtures: paths, service availability (PostgreSQL, Redis)."""
+
+from __future__ import annotations
+
+import os
+import socket
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = ROOT / "fixtures"
+#: The brief's bug-report cases live beside the project (``../shared/cases``).
+CASES = ROOT.parent / "shared" / "cases"
+
+REDIS_HOST, REDIS_PORT = "127.0.0.1", 6379
+POSTGRES_HOST, POSTGRES_PORT = "127.0.0.1", 5432
+
+
+def services_required() -> bool:
+    """CI sets ``CHANNELS_LINT_REQUIRE_SERVICES=1``: then a missing service fails, never skips."""
+    return os.environ.get("CHANNELS_LINT_REQUIRE_SERVICES") == "1"
+
+
+def require_service(name: str, host: str, port: int) -> None:
+    """Skip (or fail, when services are required) unless ``host:port`` accepts connections."""
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return
+    except OSError as error:
+        reason = f"{name} is not reachable on {host}:{port} ({error}); start it or unset the test"
+        if services_required():
+            pytest.fail(reason + " [CHANNELS_LINT_REQUIRE_SERVICES=1]")
+        pytest.skip(reason)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    require_service("Redis", REDIS_HOST, REDIS_PORT)
+    return f"redis://{REDIS_HOST}:{REDIS_PORT}/0"

@@ -1,0 +1,238 @@
+"""The shipped example project, ``fixtures/chat_project``, end to end.
+
+1. The linter (``channels-lint check`` and ``flake8 --select CHN``) reports exactly the
+   lines annotated ``# expect: CODE``.
+2. ``channels-lint fix`` turns a copy into ``fixtures/chat_project_fixed`` (the files it
+   changes; every other file stays byte-for-byte), a second fix changes nothing, and
+   re-linting shows none of the fixed codes.  ``CHANNELS_LINT_REGENERATE=1`` rewrites the
+   expected files from the current output.
+3. Behaviour: the fixed consumer works under ``WebsocketCommunicator`` with a real database
+   (connect, send, the message is stored and broadcast), on the in-memory layer and on Redis;
+   the original fails, and leaving any single fixable bug unfixed fails with that bug's
+   error (``SynchronousOnlyOperation``, the serializer ``TypeError``, a lost broadcast, or the
+   missing ``as_asgi()``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import filecmp
+import gc
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import types
+import uuid
+from pathlib import Path
+
+import pytest
+
+from channels_lint.cli import main
+from channels_lint.fixes import fix_bytes
+
+from .conftest import FIXTURES
+
+PROJECT = FIXTURES / "chat_project"
+EXPECTED = FIXTURES / "chat_project_fixed"
+APP = PROJECT / "chat"
+FIXED_CODES = {"CHN101", "CHN105", "CHN202", "CHN403"}
+FINDING = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+):\d+: (?P<code>CHN\d{3}) ", flags=re.M)
+
+
+def annotations(root: Path) -> set[tuple[str, int, str]]:
+    found = set()
+    for path in sorted(root.rglob("*.py")):
+        for number, line in enumerate(path.read_text().splitlines(), 1):
+            for code in re.findall(r"# expect: (CHN\d{3})", line):
+                found.add((path.relative_to(root).as_posix(), number, code))
+    return found
+
+
+def reported(output: str, root: Path) -> set[tuple[str, int, str]]:
+    return {
+        (Path(m["path"]).resolve().relative_to(root.resolve()).as_posix(), int(m["line"]), m["code"])
+        for m in FINDING.finditer(output)
+    }
+
+
+def run(*command: str) -> subprocess.CompletedProcess:
+    return subprocess.run(command, capture_output=True, text=True, check=False)
+
+
+def test_check_reports_exactly_the_annotated_lines(capsys) -> None:
+    assert main(["check", str(PROJECT)]) == 1
+    assert reported(capsys.readouterr().out, PROJECT) == annotations(PROJECT)
+    assert {code for _, _, code in annotations(PROJECT)} >= FIXED_CODES | {"CHN301"}
+
+
+def test_flake8_prints_the_same_findings_as_check() -> None:
+    check = run(sys.executable, "-m", "channels_lint.cli", "check", str(PROJECT))
+    flake8 = run(sys.executable, "-m", "flake8", "--select", "CHN", str(PROJECT))
+    assert check.returncode == flake8.returncode == 1, flake8.stderr
+    assert sorted(check.stdout.splitlines()) == sorted(flake8.stdout.splitlines())
+
+
+@pytest.fixture
+def fixed_copy(tmp_path: Path) -> Path:
+    copy = tmp_path / "chat_project"
+    shutil.copytree(PROJECT, copy)
+    assert main(["fix", str(copy)]) == 1
+    return copy
+
+
+def test_fix_gives_the_expected_project(fixed_copy: Path) -> None:
+    changed = {p.relative_to(fixed_copy) for p in fixed_copy.rglob("*.py") if not filecmp.cmp(p, PROJECT / p.relative_to(fixed_copy), shallow=False)}
+    if os.environ.get("CHANNELS_LINT_REGENERATE") == "1":
+        shutil.rmtree(EXPECTED, ignore_errors=True)
+        for relative in changed:
+            (EXPECTED / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(fixed_copy / relative, EXPECTED / relative)
+    expected = {p.relative_to(EXPECTED) for p in EXPECTED.rglob("*.py")}
+    assert changed == expected
+    for relative in expected:
+        assert (fixed_copy / relative).read_text() == (EXPECTED / relative).read_text()
+
+
+def test_second_fix_changes_nothing(fixed_copy: Path, capsys) -> None:
+    before = {p: p.read_bytes() for p in fixed_copy.rglob("*.py")}
+    assert main(["fix", str(fixed_copy)]) == 0
+    assert {p: p.read_bytes() for p in fixed_copy.rglob("*.py")} == before
+
+
+def test_relint_shows_none_of_the_fixed_codes(fixed_copy: Path, capsys) -> None:
+    capsys.readouterr()
+    main(["check", str(fixed_copy)])
+    remaining = reported(capsys.readouterr().out, fixed_copy)
+    assert {code for _, _, code in remaining} == {"CHN301"}
+
+
+# ---------------------------------------------------------------------------- behaviour
+
+
+def variant(ignore: tuple[str, ...] = (), fix: bool = True) -> dict[str, str]:
+    """Source of chat.consumers and chat.routing, fixed except for the ``ignore`` codes."""
+    sources = {}
+    for name in ("consumers", "routing"):
+        data = (APP / f"{name}.py").read_bytes()
+        sources[name] = (fix_bytes(data, ignore=ignore).fixed if fix else data).decode()
+    return sources
+
+
+def application_for(sources: dict[str, str], monkeypatch):
+    """Import the variant's consumers and routing as ``chat.consumers``/``chat.routing``."""
+    from channels.routing import URLRouter
+
+    import chat
+
+    for name in ("consumers", "routing"):
+        module = types.ModuleType(f"chat.{name}")
+        module.__package__ = "chat"
+        module.__file__ = str(APP / f"{name}.py")
+        monkeypatch.setitem(sys.modules, module.__name__, module)
+        monkeypatch.setattr(chat, name, module, raising=False)
+        exec(compile(sources[name], f"<variant of chat/{name}.py>", "exec"), module.__dict__)
+    return URLRouter(sys.modules["chat.routing"].websocket_urlpatterns)
+
+
+async def chat_scenario(application) -> dict:
+    """Two clients in one room; the first sends a message; returns what the second receives."""
+    from channels.testing import WebsocketCommunicator
+
+    from chat.models import Message
+
+    sender = WebsocketCommunicator(application, "/ws/chat/lobby/")
+    listener = WebsocketCommunicator(application, "/ws/chat/lobby/")
+    try:
+        for communicator in (sender, listener):
+            connected, _ = await communicator.connect(timeout=5)
+            assert connected
+        await sender.send_to(text_data=json.dumps({"author": "ann", "body": "hello"}))
+        try:
+            received = await listener.receive_json_from(timeout=2)
+        except asyncio.TimeoutError:
+            if sender.future.done() and not sender.future.cancelled() and sender.future.exception():
+                raise sender.future.exception() from None  # the sender's consumer died first
+            raise
+        assert await Message.objects.filter(room__name="lobby", author="ann", body="hello").acount() == 1
+        return received
+    finally:
+        for communicator in (sender, listener):
+            if not communicator.future.done():  # a timed-out receive already cancelled it
+                await communicator.disconnect()
+
+
+@pytest.fixture
+def redis_layer(settings, redis_url: str) -> None:
+    settings.CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [redis_url], "prefix": f"channels-lint-test-{uuid.uuid4().hex[:8]}"},
+        }
+    }
+
+
+def assert_broadcast(received: dict) -> None:
+    assert received["author"] == "ann" and received["body"] == "hello"
+    assert isinstance(received["sent_at"], str) and received["sent_at"][:2] == "20"
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_fixed_consumer_works_in_memory(monkeypatch) -> None:
+    assert_broadcast(await chat_scenario(application_for(variant(), monkeypatch)))
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_fixed_consumer_works_on_redis(monkeypatch, redis_layer) -> None:
+    assert_broadcast(await chat_scenario(application_for(variant(), monkeypatch)))
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_original_consumer_fails(monkeypatch) -> None:
+    with pytest.raises(TypeError, match="can't be used in 'await' expression"):
+        await chat_scenario(application_for(variant(fix=False), monkeypatch))
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_without_chn101_fix_raises_synchronous_only_operation(monkeypatch) -> None:
+    from django.core.exceptions import SynchronousOnlyOperation
+
+    with pytest.raises(SynchronousOnlyOperation):
+        await chat_scenario(application_for(variant(ignore=("CHN101",)), monkeypatch))
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_without_chn105_fix_the_broadcast_is_lost(monkeypatch) -> None:
+    application = application_for(variant(ignore=("CHN105",)), monkeypatch)
+    gc.collect()  # finalise earlier tests' coroutines before warnings are recorded
+    with pytest.warns(RuntimeWarning, match="was never awaited"), pytest.raises(asyncio.TimeoutError):
+        await chat_scenario(application)
+        gc.collect()
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_without_chn202_fix_redis_cannot_serialize_the_event(monkeypatch, redis_layer) -> None:
+    with pytest.raises(TypeError, match="can not serialize 'datetime.datetime' object"):
+        await chat_scenario(application_for(variant(ignore=("CHN202",)), monkeypatch))
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_without_chn202_fix_the_receiver_cannot_encode_the_event(monkeypatch) -> None:
+    with pytest.raises(TypeError, match="Object of type datetime is not JSON serializable"):
+        await chat_scenario(application_for(variant(ignore=("CHN202",)), monkeypatch))
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+async def test_without_chn403_fix_the_route_fails_at_connect(monkeypatch) -> None:
+    with pytest.raises(TypeError, match="can't be used in 'await' expression"):
+        await chat_scenario(application_for(variant(ignore=("CHN403",)), monkeypatch))

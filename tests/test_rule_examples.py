@@ -1,0 +1,102 @@
+"""Tests generated from every rule's own examples and docs (Fixit / flake8-async style).
+
+* ``valid`` examples: no finding of the rule;
+* ``invalid`` examples: findings exactly on the lines marked ``# error``; when
+  ``Invalid.fixed`` is given, ``fix`` produces exactly it, a second fix changes nothing and
+  re-linting shows none of the rule's findings that had a fix;
+* the docs' ``## Example`` is reported and ``Use instead`` is not;
+* every rule documents the ruff sections; with ``# noqa`` on every line nothing is reported.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+
+import pytest
+
+from channels_lint.diagnostics import Applicability
+from channels_lint.engine import Source, lint, selected_rules
+from channels_lint.fixes import fix_bytes
+from channels_lint.rules import REGISTRY, Rule
+
+RULES = [REGISTRY[code] for code in sorted(REGISTRY)]
+
+
+def own_findings(rule: type[Rule], source: str):
+    return [v for v in lint(Source.from_text(source)) if v.code == rule.code]
+
+
+def marked_lines(source: str) -> set[int]:
+    return {number for number, line in enumerate(source.splitlines(), 1) if line.rstrip().endswith("# error")}
+
+
+VALID = [pytest.param(rule, source, id=f"{rule.code}-valid-{i}") for rule in RULES for i, source in enumerate(rule.valid)]
+INVALID = [pytest.param(rule, case, id=f"{rule.code}-invalid-{i}") for rule in RULES for i, case in enumerate(rule.invalid)]
+FIXED = [p for p in INVALID if p.values[1].fixed is not None]
+
+
+@pytest.mark.parametrize(("rule", "source"), VALID)
+def test_valid_example_is_silent(rule: type[Rule], source: str) -> None:
+    assert own_findings(rule, source) == []
+
+
+@pytest.mark.parametrize(("rule", "case"), INVALID)
+def test_invalid_example_reports_marked_lines(rule, case) -> None:
+    assert marked_lines(case.source), "an invalid example needs lines marked # error"
+    assert {v.line for v in own_findings(rule, case.source)} == marked_lines(case.source)
+
+
+@pytest.mark.parametrize(("rule", "case"), FIXED)
+def test_invalid_example_fix(rule, case) -> None:
+    result = fix_bytes(case.source.encode(), select=[rule.code], unsafe_fixes=True)
+    assert result.error is None
+    assert result.fixed.decode() == case.fixed
+    assert not fix_bytes(result.fixed, select=[rule.code], unsafe_fixes=True).changed
+    remaining = own_findings(rule, result.fixed.decode())
+    assert all(v.fix is None for v in remaining)
+    fixed_count = sum(1 for v in own_findings(rule, case.source) if v.fix is not None)
+    assert len(remaining) == len(own_findings(rule, case.source)) - fixed_count
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.code)
+def test_docs_have_ruff_sections(rule: type[Rule]) -> None:
+    docs = rule.docs()
+    for heading in ("## What it does", "## Why is this bad?", "## Example", "Use instead:", "## Fix safety"):
+        assert heading in docs, f"{rule.code} docs lack {heading!r}"
+    assert re.fullmatch(r"CHN[1-9]\d\d", rule.code)
+    assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", rule.name)
+    assert (rule.fix_applicability is None) == docs.split("## Fix safety")[1].strip().startswith("No fix"), rule.code
+
+
+@pytest.mark.parametrize("rule", RULES, ids=lambda r: r.code)
+def test_docs_example_is_reported_and_use_instead_is_not(rule: type[Rule]) -> None:
+    example, use_instead = rule.doc_examples()
+    assert own_findings(rule, example), f"{rule.code}: the docs' Example is not reported"
+    assert own_findings(rule, use_instead) == [], f"{rule.code}: the docs' Use instead is reported"
+
+
+@pytest.mark.parametrize(("rule", "case"), INVALID)
+def test_noqa_silences_every_finding(rule, case) -> None:
+    silenced = "\n".join(
+        line + "  # noqa" if line.strip() and not line.rstrip().endswith(("\\", ",", "(", "[", "{")) else line
+        for line in case.source.splitlines()
+    )
+    assert own_findings(rule, silenced.replace("# error  # noqa", "# noqa: " + rule.code)) == []
+
+
+def test_selection_by_prefix() -> None:
+    assert [r.code for r in selected_rules(["CHN1"], ["CHN105"])] == ["CHN101"]
+    assert all(r.code.startswith("CHN") for r in selected_rules(None))
+
+
+@pytest.mark.parametrize("rule", [r for r in RULES if r.fix_applicability], ids=lambda r: r.code)
+def test_fixable_rules_have_a_fix_example(rule: type[Rule]) -> None:
+    assert any(case.fixed for case in rule.invalid), f"{rule.code} offers a fix but has no fixed example"
+    assert rule.fix_applicability in (Applicability.SAFE, Applicability.UNSAFE)
+
+
+def test_example_sources_are_dedented_python() -> None:
+    for rule in RULES:
+        for source in (*rule.valid, *(case.source for case in rule.invalid)):
+            compile(textwrap.dedent(source), rule.code, "exec")
