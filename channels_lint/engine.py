@@ -13,18 +13,14 @@ import tokenize
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 
+# flake8's own inline ``# noqa`` pattern, so both front ends silence the same findings.
+from flake8.defaults import NOQA_INLINE_REGEXP
+
 from channels_lint.analysis import ModuleAnalysis
 from channels_lint.diagnostics import Violation
 from channels_lint.rules import REGISTRY, Rule
 
 UNANALYSABLE = "CHN900"
-
-#: flake8's own inline ``# noqa`` pattern (flake8/defaults.py ``NOQA_INLINE_REGEX``).
-try:  # flake8 >= 6
-    from flake8.defaults import NOQA_INLINE_REGEX
-except ImportError:  # pragma: no cover - very old flake8
-    NOQA_INLINE_REGEX = re.compile(r"# noqa(?::[\s]?(?P<codes>([A-Z][0-9]+(?:[,\s]+)?)+))?", re.I)
-
 
 @dataclass(frozen=True)
 class Source:
@@ -65,7 +61,11 @@ def selected_rules(select: Collection[str] | None = None, ignore: Collection[str
 
 def may_contain_findings(text: str, rules: Iterable[type[Rule]]) -> bool:
     """Cheap pre-filter: can any of ``rules`` find something in this text?"""
-    return any(marker in text for rule in rules for marker in rule.markers)
+    return any(
+        (marker in text) if isinstance(marker, str) else all(part in text for part in marker)
+        for rule in rules
+        for marker in rule.markers
+    )
 
 
 def lint(
@@ -124,7 +124,7 @@ def is_suppressed(violation: Violation, lines: list[str]) -> bool:
     """flake8 semantics: a bare ``# noqa`` silences all codes, ``# noqa: X,Y`` those prefixes."""
     if violation.line - 1 >= len(lines):
         return False
-    match = NOQA_INLINE_REGEX.search(lines[violation.line - 1])
+    match = NOQA_INLINE_REGEXP.search(lines[violation.line - 1])
     if match is None:
         return False
     codes = match.group("codes")

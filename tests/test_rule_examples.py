@@ -100,3 +100,11 @@ def test_example_sources_are_dedented_python() -> None:
     for rule in RULES:
         for source in (*rule.valid, *(case.source for case in rule.invalid)):
             compile(textwrap.dedent(source), rule.code, "exec")
+
+
+@pytest.mark.parametrize(("rule", "case"), INVALID)
+def test_prefilter_admits_every_invalid_example(rule, case) -> None:
+    from channels_lint.engine import may_contain_findings
+
+    assert may_contain_findings(case.source, [rule]), f"{rule.code} markers would skip its own invalid example"
+    assert may_contain_findings(rule.doc_examples()[0], [rule])

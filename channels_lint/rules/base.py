@@ -37,9 +37,10 @@ class Rule:
     name: ClassVar[str]
     #: Which fix the rule offers, if any (``None``: report only).
     fix_applicability: ClassVar[Applicability | None] = None
-    #: Substrings of which at least one must occur in a file for the rule to find anything;
-    #: the engine skips files that contain none of the enabled rules' markers, unparsed.
-    markers: ClassVar[tuple[str, ...]] = ()
+    #: Text that must occur in a file for the rule to find anything: any one of the markers,
+    #: where a tuple marker needs all its parts.  The engine skips files that contain none
+    #: of the enabled rules' markers, unparsed.
+    markers: ClassVar[tuple[str | tuple[str, ...], ...]] = ()
     valid: ClassVar[tuple[str, ...]] = ()
     invalid: ClassVar[tuple[Invalid, ...]] = ()
 

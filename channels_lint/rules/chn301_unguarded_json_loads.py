@@ -64,7 +64,7 @@ class UnguardedJsonLoads(Rule):
     """
 
     code = "CHN301"
-    markers = ("loads",)
+    markers = (("loads", "receive"),)
     name = "unguarded-json-loads"
 
     valid = (

@@ -59,7 +59,7 @@ class MissingAsAsgi(Rule):
     """
 
     code = "CHN403"
-    markers = ("path(", "url(")
+    markers = ("Consumer", "websocket", "URLRouter", "as_asgi")
     name = "missing-as-asgi"
     fix_applicability = Applicability.SAFE
 

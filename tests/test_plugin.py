@@ -1,0 +1,64 @@
+"""The flake8 plugin, run through flake8 itself as users do."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SOURCE = """\
+from .models import Note
+
+
+async def handler(layer):
+    Note.objects.create(body="x")
+    layer_call = Note.objects.get(pk=1)  # noqa: CHN101
+    await other()
+
+
+async def other():
+    pass
+
+
+async def caller():
+    other()
+"""
+
+
+def flake8(path: Path, *options: str) -> list[str]:
+    result = subprocess.run(
+        [sys.executable, "-m", "flake8", "--format=%(row)d:%(code)s", *options, str(path)],
+        capture_output=True, text=True, check=False,
+    )
+    assert result.returncode in (0, 1), result.stderr
+    return result.stdout.split()
+
+
+@pytest.fixture
+def module(tmp_path: Path) -> Path:
+    path = tmp_path / "consumers.py"
+    path.write_text(SOURCE)
+    return path
+
+
+def test_plugin_reports_and_honours_noqa(module: Path) -> None:
+    assert flake8(module, "--select", "CHN") == ["5:CHN101", "15:CHN105"]
+
+
+def test_select_ignore_and_extend_select(module: Path) -> None:
+    assert flake8(module, "--select", "CHN105") == ["15:CHN105"]
+    assert flake8(module, "--select", "CHN", "--ignore", "CHN101") == ["15:CHN105"]
+    assert "5:CHN101" in flake8(module, "--extend-select", "CHN")
+
+
+def test_plugin_is_registered_with_its_version() -> None:
+    result = subprocess.run([sys.executable, "-m", "flake8", "--version"], capture_output=True, text=True, check=True)
+    assert "channels-lint" in result.stdout
+
+
+def test_syntax_error_is_flake8s_e999(tmp_path: Path) -> None:
+    path = tmp_path / "broken.py"
+    path.write_text("async def f(:\n    pass\n")
+    assert flake8(path, "--select", "CHN,E999") == ["1:E999"]
