@@ -23,7 +23,10 @@ import enum
 import functools
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from channels_lint.project import ModelInfo, ModelsIndex, Settings, find_root, models_in_module, models_index
 
 # --------------------------------------------------------------------------- facts
 
@@ -200,6 +203,29 @@ class Orm(enum.Enum):
     INSTANCE = "model instance"
 
 
+@dataclass(frozen=True)
+class Evidence:
+    """What the analysis proved about an ORM expression.
+
+    ``model`` is the model class name when known and ``info`` its models-index entry;
+    ``loaded`` the relation paths loaded by ``select_related``/``prefetch_related`` (for an
+    instance: loaded on it); ``relation`` is set when a manager or queryset was reached
+    through ``instance.<relation>`` (a related manager), and ``prefetched`` when that
+    relation was prefetched and the queryset is still its plain ``.all()``.
+    """
+
+    kind: Orm
+    model: str | None = None
+    loaded: frozenset[str] = frozenset()
+    relation: str | None = None
+    prefetched: bool = False
+    info: ModelInfo | None = field(default=None, compare=False, hash=False, repr=False)
+
+    def instance(self) -> Evidence:
+        """The evidence of one row of this queryset or manager."""
+        return Evidence(Orm.INSTANCE, self.model, self.loaded, info=self.info)
+
+
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 Scope = FunctionNode | ast.Module
 
@@ -285,14 +311,19 @@ class ModuleAnalysis:
             otherwise).
         lines: the module's source lines (``str``, with line endings), used for column
             conversion and ``# noqa``.
+        path: the file's path, used to find the project's models; ``None`` for text
+            without a file (then only the module's own models are known).
+        settings: target versions and fix style (:class:`channels_lint.project.Settings`).
 
     Building it walks the tree once, recording parents and nodes by type.  It never imports
     the analysed code and never raises on a well-formed :class:`ast.Module`.
     """
 
-    def __init__(self, tree: ast.Module, lines: list[str]) -> None:
+    def __init__(self, tree: ast.Module, lines: list[str], path: str | None = None, settings: Settings | None = None) -> None:
         self.tree = tree
         self.lines = lines
+        self.path = path
+        self.settings = settings or Settings()
         self.parents: dict[ast.AST, ast.AST] = {}
         self._by_type: dict[type, list[ast.AST]] = defaultdict(list)
         for node in ast.walk(tree):
@@ -504,13 +535,40 @@ class ModuleAnalysis:
         return not self.inside(node, (ast.JoinedStr, ast.GeneratorExp, ast.Lambda))
 
     # ---------------------------------------------------------------- ORM evidence
+    @functools.cached_property
+    def models(self) -> ModelsIndex:
+        """The project's models index (models.py files under the project root, read once per
+        run) plus this module's own models; without a filename only the module's own."""
+        own = models_in_module(self.tree, self.path or "<module>")
+        if self.path is None:
+            return ModelsIndex(own)
+        project = models_index(find_root(Path(self.path)))
+        if not own:
+            return project
+        return ModelsIndex([m for ms in project.by_name.values() for m in ms if m.path != self.path] + own)
+
+    def model_info(self, name: str | None, reference: ast.expr | None = None) -> ModelInfo | None:
+        """Index entry of model ``name``, preferring the module its import points to."""
+        if name is None:
+            return None
+        module_path = self.path
+        qualified = self.qualname(reference) if reference is not None else None
+        if qualified and self.path and qualified.startswith("."):
+            dots = len(qualified) - len(qualified.lstrip("."))
+            package = Path(self.path).parent
+            for _ in range(dots - 1):
+                package = package.parent
+            module = qualified.lstrip(".").rsplit(".", 1)[0]
+            module_path = str(package.joinpath(*module.split(".")).with_suffix(".py"))
+        return self.models.lookup(name, module_path)
+
     def is_model_class(self, node: ast.expr) -> bool:
         """A name imported from a ``models`` module, or a local ``models.Model`` subclass."""
         qualified = self.qualname(node)
         if qualified is None:
             return False
         if qualified.startswith("django."):
-            return False
+            return qualified in ("django.contrib.auth.models.User", "django.contrib.auth.models.Group")
         parts = qualified.lstrip(".").split(".")
         if len(parts) >= 2 and "models" in parts[:-1] and is_capitalized(parts[-1]):
             return True
@@ -521,53 +579,101 @@ class ModuleAnalysis:
         return False
 
     def orm(self, node: ast.expr | None) -> Orm | None:
-        """ORM evidence for an expression, or ``None`` when nothing is proven."""
+        """The kind of ORM evidence for an expression, or ``None`` when nothing is proven."""
+        evidence = self.evidence(node)
+        return evidence.kind if evidence is not None else None
+
+    def evidence(self, node: ast.expr | None) -> Evidence | None:
+        """ORM evidence for an expression (see :class:`Evidence`), or ``None``."""
         if node is None:
             return None
+        cache = self.__dict__.setdefault("_evidence_cache", {})
+        if node not in cache:
+            cache[node] = None  # guards against cycles through bindings
+            cache[node] = self._evidence(node)
+        return cache[node]
+
+    def _evidence(self, node: ast.expr) -> Evidence | None:
         if isinstance(node, ast.Name):
             if self.is_model_class(node):
-                return Orm.MODEL
+                return Evidence(Orm.MODEL, node.id, info=self.model_info(node.id, node))
             return self._bindings(self.enclosing_scope(node)).get(node.id)
         if isinstance(node, ast.Attribute):
-            if node.attr in MANAGER_ATTRIBUTES:
-                base = node.value
-                if self.orm(base) is Orm.MODEL:
-                    return Orm.MANAGER
-                name = dotted(base)
-                if name is not None and is_capitalized(name.rsplit(".", 1)[-1]):
-                    return Orm.MANAGER
-            if self.is_model_class(node):
-                return Orm.MODEL
-            return None
+            return self._attribute_evidence(node)
         if isinstance(node, ast.Call):
-            func = node.func
-            if isinstance(func, ast.Attribute):
-                receiver = self.orm(func.value)
-                if receiver in (Orm.MANAGER, Orm.QUERYSET):
-                    if func.attr in QUERYSET_BUILDERS:
-                        return Orm.QUERYSET
-                    if func.attr in QUERYSET_INSTANCE_METHODS:
-                        return Orm.INSTANCE
-            if self.orm(func) is Orm.MODEL:
-                return Orm.INSTANCE
-            return None
+            return self._call_evidence(node)
         if isinstance(node, ast.Await):
             call = node.value
-            if (
-                isinstance(call, ast.Call)
-                and isinstance(call.func, ast.Attribute)
-                and call.func.attr in ASYNC_INSTANCE_METHODS
-                and self.orm(call.func.value) in (Orm.MANAGER, Orm.QUERYSET)
-            ):
-                return Orm.INSTANCE
+            if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in ASYNC_INSTANCE_METHODS:
+                receiver = self.evidence(call.func.value)
+                if receiver is not None and receiver.kind in (Orm.MANAGER, Orm.QUERYSET):
+                    return receiver.instance()
             return None
-        if isinstance(node, ast.Subscript) and self.orm(node.value) is Orm.QUERYSET:
-            if isinstance(node.slice, ast.Slice):
-                return Orm.QUERYSET if node.slice.step is None else None
-            return Orm.INSTANCE
+        if isinstance(node, ast.Subscript):
+            value = self.evidence(node.value)
+            if value is not None and value.kind is Orm.QUERYSET:
+                if isinstance(node.slice, ast.Slice):
+                    return value if node.slice.step is None else None
+                return value.instance()
+            if self._is_scope_user(node):
+                return Evidence(Orm.INSTANCE, "User", info=self.models.user_model())
         return None
 
-    def _bindings(self, scope: Scope) -> dict[str, Orm]:
+    def _is_scope_user(self, node: ast.Subscript) -> bool:
+        """``self.scope["user"]`` / ``scope["user"]``: AuthMiddleware's user (channels/auth.py)."""
+        key = node.slice
+        return (
+            isinstance(key, ast.Constant)
+            and key.value == "user"
+            and dotted(node.value) in ("self.scope", "scope")
+        )
+
+    def _attribute_evidence(self, node: ast.Attribute) -> Evidence | None:
+        base = self.evidence(node.value)
+        if base is not None and base.kind is Orm.MODEL:
+            if node.attr in MANAGER_ATTRIBUTES or (base.info is not None and node.attr in base.info.managers):
+                return Evidence(Orm.MANAGER, base.model, info=base.info)
+            return None
+        if base is not None and base.kind is Orm.INSTANCE and base.info is not None:
+            kind, target = base.info.relations.get(node.attr, (None, None))
+            if kind is None:
+                return None
+            info = self.models.lookup(target, base.info.path)
+            nested = frozenset(path.split("__", 1)[1] for path in base.loaded if path.startswith(node.attr + "__"))
+            if base.info.is_object_relation(node.attr):
+                return Evidence(Orm.INSTANCE, target, nested, info=info)
+            return Evidence(Orm.MANAGER, target, nested, relation=node.attr, prefetched=node.attr in base.loaded, info=info)
+        if base is None and node.attr in MANAGER_ATTRIBUTES:
+            name = dotted(node.value)
+            if name is not None and is_capitalized(name.rsplit(".", 1)[-1]):
+                model = name.rsplit(".", 1)[-1]
+                return Evidence(Orm.MANAGER, model, info=self.model_info(model, node.value))
+        if self.is_model_class(node):
+            return Evidence(Orm.MODEL, node.attr, info=self.model_info(node.attr, node))
+        return None
+
+    def _call_evidence(self, node: ast.Call) -> Evidence | None:
+        func = node.func
+        if isinstance(func, ast.Attribute):
+            receiver = self.evidence(func.value)
+            if receiver is not None and receiver.kind in (Orm.MANAGER, Orm.QUERYSET):
+                if func.attr in QUERYSET_BUILDERS:
+                    loaded = receiver.loaded
+                    if func.attr in ("select_related", "prefetch_related"):
+                        loaded |= {
+                            arg.value for arg in node.args if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+                        }
+                    # only .all() keeps a related manager's prefetched cache
+                    prefetched = receiver.prefetched and func.attr == "all"
+                    return Evidence(Orm.QUERYSET, receiver.model, loaded, receiver.relation, prefetched, receiver.info)
+                if func.attr in QUERYSET_INSTANCE_METHODS:
+                    return receiver.instance()
+        model = self.evidence(func)
+        if model is not None and model.kind is Orm.MODEL:
+            return Evidence(Orm.INSTANCE, model.model, info=model.info)
+        return None
+
+    def _bindings(self, scope: Scope) -> dict[str, Evidence]:
         """Names bound in ``scope`` to ORM values, flow-insensitively.
 
         A name keeps its evidence only if every binding in the scope agrees; a later
@@ -581,47 +687,61 @@ class ModuleAnalysis:
             self._read_bindings(scope, cache[scope])
         return cache[scope]
 
-    def _read_bindings(self, scope: Scope, bindings: dict[str, Orm]) -> None:
+    def _read_bindings(self, scope: Scope, bindings: dict[str, Evidence]) -> None:
         conflicted: set[str] = set()
 
-        def bind(name: str, kind: Orm | None) -> None:
+        def bind(name: str, evidence: Evidence | None) -> None:
             if name in conflicted:
                 return
-            if kind is None or bindings.get(name, kind) is not kind:
+            previous = bindings.get(name)
+            if evidence is None or (previous is not None and previous.kind is not evidence.kind):
                 bindings.pop(name, None)
                 conflicted.add(name)
-            else:
-                bindings[name] = kind
+            elif previous is None or previous == evidence:
+                bindings[name] = evidence
+            else:  # same kind, different details: keep what both agree on
+                bindings[name] = Evidence(evidence.kind, None if previous.model != evidence.model else evidence.model,
+                                          previous.loaded & evidence.loaded)
 
         body = scope.body if not isinstance(scope, ast.Lambda) else []
+        if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            arguments = scope.args
+            for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
+                conflicted.add(argument.arg)  # parameters are not proven ORM values
         for node in _walk_scope(body):
             if isinstance(node, ast.Assign):
                 for target in node.targets:
                     self._bind_target(target, node.value, bind)
             elif isinstance(node, (ast.AnnAssign, ast.AugAssign)) and isinstance(node.target, ast.Name):
-                bind(node.target.id, self.orm(node.value) if isinstance(node, ast.AnnAssign) else None)
+                bind(node.target.id, self.evidence(node.value) if isinstance(node, ast.AnnAssign) else None)
             elif isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.target, ast.Name):
-                bind(node.target.id, Orm.INSTANCE if self.orm(node.iter) is Orm.QUERYSET else None)
+                iterable = self.evidence(node.iter)
+                bind(node.target.id, iterable.instance() if iterable is not None and iterable.kind is Orm.QUERYSET else None)
             elif isinstance(node, ast.NamedExpr):
-                bind(node.target.id, self.orm(node.value))
+                bind(node.target.id, self.evidence(node.value))
+            elif isinstance(node, (ast.With, ast.AsyncWith)):
+                for item in node.items:
+                    if isinstance(item.optional_vars, ast.Name):
+                        bind(item.optional_vars.id, None)
 
     def _bind_target(self, target: ast.expr, value: ast.expr, bind) -> None:
         if isinstance(target, ast.Name):
-            bind(target.id, self.orm(value))
+            bind(target.id, self.evidence(value))
         elif isinstance(target, (ast.Tuple, ast.List)):
             # obj, created = Model.objects.get_or_create(...)
-            kind = None
+            first = None
             call = value.value if isinstance(value, ast.Await) else value
             if (
                 isinstance(call, ast.Call)
                 and isinstance(call.func, ast.Attribute)
-                and call.func.attr.lstrip("a") in ("get_or_create", "update_or_create")
-                and self.orm(call.func.value) in (Orm.MANAGER, Orm.QUERYSET)
+                and call.func.attr in ("get_or_create", "update_or_create", "aget_or_create", "aupdate_or_create")
             ):
-                kind = Orm.INSTANCE
+                receiver = self.evidence(call.func.value)
+                if receiver is not None and receiver.kind in (Orm.MANAGER, Orm.QUERYSET):
+                    first = receiver.instance()
             for index, element in enumerate(target.elts):
                 if isinstance(element, ast.Name):
-                    bind(element.id, kind if index == 0 else None)
+                    bind(element.id, first if index == 0 else None)
 
     # ---------------------------------------------------------------- channel layer
     def is_channel_layer(self, node: ast.expr) -> bool:

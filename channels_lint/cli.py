@@ -21,6 +21,7 @@ from flake8.defaults import EXCLUDE as FLAKE8_EXCLUDE
 
 from channels_lint import __version__
 from channels_lint.engine import lint_bytes, selected_rules
+from channels_lint.project import Settings, add_settings_arguments, find_root, project_settings
 from channels_lint.rules import REGISTRY
 
 DEFAULT_EXCLUDE = (*FLAKE8_EXCLUDE, ".venv", "venv", "node_modules", "build", "dist")
@@ -72,6 +73,8 @@ def _parser() -> argparse.ArgumentParser:
             help="Comma-separated glob patterns of file and directory names to skip (flake8's default list).",
         )
 
+        add_settings_arguments(command)
+
     check = commands.add_parser("check", help="Report findings in flake8's format.")
     add_selection(check)
     fix = commands.add_parser("fix", help="Apply fixes in place.")
@@ -95,16 +98,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"channels-lint: no such file or directory: {', '.join(missing)}", file=sys.stderr)
         return 2
     files = list(iter_python_files(args.paths, args.exclude))
+    try:
+        for path in files[:1]:
+            _settings(path, args)
+    except ValueError as error:
+        print(f"channels-lint: {error}", file=sys.stderr)
+        return 2
     if args.command == "check":
         return _check(files, args)
     return _fix(files, args)
+
+
+def _settings(path: Path, args: argparse.Namespace) -> Settings:
+    return project_settings(find_root(path), args.django_version, args.channels_version, args.orm_style)
 
 
 def _check(files: list[Path], args: argparse.Namespace) -> int:
     rules = selected_rules(args.select, args.ignore)
     found = 0
     for path in files:
-        _, violations = lint_bytes(path.read_bytes(), rules)
+        _, violations = lint_bytes(path.read_bytes(), rules, path=str(path), settings=_settings(path, args))
         for violation in violations:
             print(violation.format(str(path)))
         found += len(violations)
@@ -116,7 +129,10 @@ def _fix(files: list[Path], args: argparse.Namespace) -> int:
 
     changed = failed = applied = 0
     for path in files:
-        result = fix_bytes(path.read_bytes(), args.select, args.ignore, args.unsafe_fixes, str(path))
+        result = fix_bytes(
+            path.read_bytes(), args.select, args.ignore, args.unsafe_fixes, str(path),
+            args.django_version, args.channels_version, args.orm_style,
+        )
         if result.error:
             failed += 1
             print(f"{path}: not fixed, left unchanged: {result.error}", file=sys.stderr)

@@ -18,6 +18,7 @@ from flake8.defaults import NOQA_INLINE_REGEXP
 
 from channels_lint.analysis import ModuleAnalysis
 from channels_lint.diagnostics import Violation
+from channels_lint.project import Settings
 from channels_lint.rules import REGISTRY, Rule
 
 UNANALYSABLE = "CHN900"
@@ -73,6 +74,8 @@ def lint(
     rules: list[type[Rule]] | None = None,
     tree: ast.Module | None = None,
     noqa: bool = True,
+    path: str | None = None,
+    settings: Settings | None = None,
 ) -> list[Violation]:
     """Run ``rules`` (default: all) over one module.
 
@@ -82,6 +85,9 @@ def lint(
         tree: the module's ``ast`` if the caller already parsed it (flake8 does).
         noqa: drop violations silenced by ``# noqa`` / ``# noqa: CODE`` on their line
             (flake8 applies ``# noqa`` itself, so the plugin passes ``False``).
+        path: the file's path; lets rules read the project's models (``None``: the
+            module's own models only).
+        settings: target versions and fix style; default: newest versions.
 
     Returns:
         Violations sorted by position.  A file that does not parse, or on which a rule
@@ -97,7 +103,7 @@ def lint(
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
         return [unanalysable(error)]
     try:
-        analysis = ModuleAnalysis(tree, source.lines)
+        analysis = ModuleAnalysis(tree, source.lines, path, settings)
         violations = {violation for rule in rules for violation in rule(analysis).check()}
     except RecursionError as error:  # pathologically deep expressions
         return [unanalysable(error)]
@@ -133,10 +139,16 @@ def is_suppressed(violation: Violation, lines: list[str]) -> bool:
     return any(violation.code.startswith(code) for code in re.split(r"[,\s]+", codes.strip().upper()) if code)
 
 
-def lint_bytes(data: bytes, rules: list[type[Rule]] | None = None, noqa: bool = True) -> tuple[Source | None, list[Violation]]:
+def lint_bytes(
+    data: bytes,
+    rules: list[type[Rule]] | None = None,
+    noqa: bool = True,
+    path: str | None = None,
+    settings: Settings | None = None,
+) -> tuple[Source | None, list[Violation]]:
     """Decode and lint a file's bytes; an undecodable file gives ``(None, [CHN900])``."""
     try:
         source = Source.from_bytes(data)
     except (SyntaxError, UnicodeDecodeError, LookupError) as error:
         return None, [unanalysable(error)]
-    return source, lint(source, rules, noqa=noqa)
+    return source, lint(source, rules, noqa=noqa, path=path, settings=settings)

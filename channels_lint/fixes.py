@@ -18,6 +18,7 @@ import ast
 from collections import Counter, defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import libcst as cst
 from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
@@ -26,6 +27,7 @@ from libcst.metadata import PositionProvider
 
 from channels_lint.diagnostics import AddAwait, Applicability, CallMethod, CallThrough, Edit, Span, Violation, WrapIn
 from channels_lint.engine import Source, lint, lint_bytes, selected_rules
+from channels_lint.project import Settings, add_settings_arguments, find_root, project_settings
 from channels_lint.rules import Rule
 
 #: Fix passes before giving up; each pass re-lints the previous pass's output.
@@ -66,10 +68,16 @@ class ApplyChannelsLintFixes(VisitorBasedCodemodCommand):
         select: Collection[str] | None = None,
         ignore: Collection[str] = (),
         unsafe_fixes: bool = False,
+        django_version: str | None = None,
+        channels_version: str | None = None,
+        orm_style: str | None = None,
     ) -> None:
         super().__init__(context)
         self.rules: list[type[Rule]] = selected_rules(select, ignore)
         self.unsafe_fixes = unsafe_fixes
+        self.path = context.filename
+        root = find_root(Path(self.path)) if self.path else Path.cwd()
+        self.settings: Settings = project_settings(root, django_version, channels_version, orm_style)
         self.applied: list[Violation] = []
         self._edits: dict[Span, list[Edit]] = {}
 
@@ -78,12 +86,13 @@ class ApplyChannelsLintFixes(VisitorBasedCodemodCommand):
         arg_parser.add_argument("--select", nargs="*", default=None, help="Rule code prefixes to fix (default: all).")
         arg_parser.add_argument("--ignore", nargs="*", default=(), help="Rule code prefixes not to fix.")
         arg_parser.add_argument("--unsafe-fixes", action="store_true", help="Also apply unsafe fixes.")
+        add_settings_arguments(arg_parser)
 
     # ------------------------------------------------------------------ passes
     def transform_module(self, tree: cst.Module) -> cst.Module:
         """Fix until nothing fixable is left, proving every pass (see module docs)."""
         for _ in range(MAX_PASSES):
-            before = lint(Source.from_text(tree.code), self.rules)
+            before = self._lint(tree.code)
             todo = fixable(before, self.unsafe_fixes)
             if not todo:
                 return tree
@@ -102,12 +111,15 @@ class ApplyChannelsLintFixes(VisitorBasedCodemodCommand):
             tree = new
         raise FixError(f"fixes did not settle after {MAX_PASSES} passes")
 
+    def _lint(self, code: str) -> list[Violation]:
+        return lint(Source.from_text(code), self.rules, path=self.path, settings=self.settings)
+
     def _prove(self, new: cst.Module, before: list[Violation], applied: list[Violation]) -> None:
         try:
             ast.parse(new.code)
         except SyntaxError as error:  # pragma: no cover - a fix bug
             raise FixError(f"fixed code does not parse: {error}") from error
-        after = Counter(v.code for v in lint(Source.from_text(new.code), self.rules))
+        after = Counter(v.code for v in self._lint(new.code))
         counts_before = Counter(v.code for v in before)
         for code, count in Counter(v.code for v in applied).items():
             if after[code] > counts_before[code] - count:
@@ -184,18 +196,28 @@ def fix_bytes(
     ignore: Collection[str] = (),
     unsafe_fixes: bool = False,
     filename: str | None = None,
+    django_version: str | None = None,
+    channels_version: str | None = None,
+    orm_style: str | None = None,
 ) -> FixResult:
-    """Apply fixes to a file's bytes; never raises.
+    """Apply fixes to a file's bytes; never raises for bad input.
 
-    Encoding (PEP 263) and line endings are kept because LibCST parses and renders bytes.
-    On any failure the original bytes come back unchanged with ``error`` set.
+    ``filename`` locates the project (models, pins, ``[tool.channels_lint]``); the version
+    and style options override what the project says.  Encoding (PEP 263) and line endings
+    are kept because LibCST parses and renders bytes.  On any failure the original bytes
+    come back unchanged with ``error`` set.
+
+    Raises:
+        ValueError: a version option is malformed or ``orm_style`` is unknown.
     """
-    source, violations = lint_bytes(data, selected_rules(select, ignore))
+    command = ApplyChannelsLintFixes(
+        CodemodContext(filename=filename), select, ignore, unsafe_fixes, django_version, channels_version, orm_style
+    )
+    source, violations = lint_bytes(data, command.rules, path=filename, settings=command.settings)
     if source is None or any(v.code == "CHN900" for v in violations):
         return FixResult(data, data, error=violations[0].message if violations else "could not be decoded")
     if not fixable(violations, unsafe_fixes):
         return FixResult(data, data)
-    command = ApplyChannelsLintFixes(CodemodContext(filename=filename), select, ignore, unsafe_fixes)
     try:
         module = cst.parse_module(data)
         new = command.transform_module(module)

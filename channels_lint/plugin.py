@@ -2,15 +2,20 @@
 
 flake8 applies ``# noqa``, ``--select``, ``--ignore`` and ``--extend-select`` itself; the
 plugin runs every rule on the tree flake8 already parsed and yields what the engine finds.
+Options (command line or flake8 config): ``--django-version``, ``--channels-version``,
+``--orm-style``; when absent, ``[tool.channels_lint]`` and the project's pins decide.
 """
 
 from __future__ import annotations
 
+import argparse
 import ast
 from collections.abc import Iterator
+from pathlib import Path
 
 from channels_lint import __version__
 from channels_lint.engine import Source, lint, may_contain_findings, selected_rules
+from channels_lint.project import Settings, find_root, project_settings
 
 _RULES = selected_rules()
 
@@ -20,15 +25,32 @@ class ChannelsLintPlugin:
 
     name = "channels-lint"
     version = __version__
+    options: dict[str, str | None] = {"django_version": None, "channels_version": None, "orm_style": None}
 
-    def __init__(self, tree: ast.Module, lines: list[str]) -> None:
+    def __init__(self, tree: ast.Module, lines: list[str], filename: str) -> None:
         self.tree = tree
         self.lines = lines
+        self.filename = filename
+
+    @staticmethod
+    def add_options(manager) -> None:
+        manager.add_option("--django-version", parse_from_config=True, default=None,
+                           help="channels-lint: target Django version, e.g. 4.2 (default: from the project's pins)")
+        manager.add_option("--channels-version", parse_from_config=True, default=None,
+                           help="channels-lint: target Channels version (default: from the project's pins)")
+        manager.add_option("--orm-style", parse_from_config=True, default=None, choices=Settings.ORM_STYLES,
+                           help="channels-lint: how ORM fixes are written (database_sync_to_async or async-methods)")
+
+    @classmethod
+    def parse_options(cls, options: argparse.Namespace) -> None:
+        cls.options = {key: getattr(options, key, None) for key in cls.options}
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         text = "".join(self.lines)
         if not may_contain_findings(text, _RULES):
             return
+        path = None if self.filename in ("-", "stdin", None) else self.filename
+        settings = project_settings(find_root(Path(path or ".")), **self.options)
         source = Source(text, self.lines)
-        for violation in lint(source, _RULES, tree=self.tree, noqa=False):
+        for violation in lint(source, _RULES, tree=self.tree, noqa=False, path=path, settings=settings):
             yield violation.line, violation.col, f"{violation.code} {violation.message}", type(self)
