@@ -19,6 +19,7 @@ Facts used here, with their sources (see ``shared/reference/channels-semantics.m
 from __future__ import annotations
 
 import ast
+import copy
 import enum
 import functools
 from collections import defaultdict
@@ -171,7 +172,8 @@ ASYNC_INSTANCE_METHODS = frozenset({"a" + name for name in QUERYSET_INSTANCE_MET
 
 #: Builtins that evaluate (iterate) their first argument.
 EVALUATING_BUILTINS = frozenset(
-    {"list", "tuple", "set", "frozenset", "len", "bool", "sorted", "sum", "min", "max", "any", "all", "dict"}
+    {"list", "tuple", "set", "frozenset", "len", "bool", "sorted", "sum", "min", "max", "any", "all", "dict",
+     "next", "print", "str", "repr"}
 )
 
 
@@ -322,7 +324,7 @@ class ModuleAnalysis:
     def __init__(self, tree: ast.Module, lines: list[str], path: str | None = None, settings: Settings | None = None) -> None:
         self.tree = tree
         self.lines = lines
-        self.path = path
+        self.path = str(Path(path).resolve()) if path else None
         self.settings = settings or Settings()
         self.parents: dict[ast.AST, ast.AST] = {}
         self._by_type: dict[type, list[ast.AST]] = defaultdict(list)
@@ -347,29 +349,67 @@ class ModuleAnalysis:
             parent = self.parents.get(parent)
 
     def enclosing_scope(self, node: ast.AST) -> Scope:
-        """The innermost function, async function or lambda around ``node``, else the module."""
+        """The innermost function, async function or lambda whose *body* holds ``node``, else
+        the module.  Decorators, defaults and annotations belong to the outer scope: they run
+        when the ``def`` statement runs."""
+        return self._scope_chain(node)[0] if self._scope_chain(node) else self.tree
+
+    def _scope_chain(self, node: ast.AST) -> list[FunctionNode]:
+        """Functions and lambdas whose body holds ``node``, innermost first."""
+        chain: list[FunctionNode] = []
+        child = node
         for parent in self.ancestors(node):
-            if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-                return parent
-        return self.tree
+            if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)) and child in parent.body:
+                chain.append(parent)
+            elif isinstance(parent, ast.Lambda) and child is parent.body:
+                chain.append(parent)
+            child = parent
+        return chain
 
     def enclosing_class(self, node: ast.AST) -> ast.ClassDef | None:
-        """The class whose *method* ``node`` is in (directly, not through a nested def)."""
-        scope = self.enclosing_scope(node)
-        if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            parent = self.parents.get(scope)
-            if isinstance(parent, ast.ClassDef):
+        """The class whose method holds ``node``, also through nested functions that do not
+        rebind ``self``."""
+        for function in self._scope_chain(node):
+            parent = self.parents.get(function)
+            if isinstance(parent, ast.ClassDef) and not isinstance(function, ast.Lambda):
                 return parent
+            arguments = function.args
+            if any(a.arg == "self" for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs)):
+                return None
         return None
 
-    def inside(self, node: ast.AST, kinds: tuple[type, ...], stop_at_scope: bool = True) -> bool:
-        """Whether an ancestor of ``node`` (within its scope) is one of ``kinds``."""
+    def inside(self, node: ast.AST, kinds: tuple[type, ...]) -> bool:
+        """Whether an ancestor of ``node`` within its scope is one of ``kinds``."""
+        scope = self.enclosing_scope(node)
         for parent in self.ancestors(node):
+            if parent is scope:
+                return False
             if isinstance(parent, kinds):
                 return True
-            if stop_at_scope and isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-                return False
         return False
+
+    def comprehension_binding(self, name: ast.Name) -> ast.comprehension | None:
+        """The comprehension ``for`` clause that binds ``name`` where it is used, if any."""
+        scope = self.enclosing_scope(name)
+        child: ast.AST = name
+        for parent in self.ancestors(name):
+            if parent is scope:
+                return None
+            if isinstance(parent, (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp)):
+                for generator in parent.generators:
+                    if child is parent.generators[0].iter:
+                        break  # the first iterable is evaluated outside the comprehension
+                    if any(isinstance(t, ast.Name) and t.id == name.id for t in ast.walk(generator.target)):
+                        return generator
+            child = parent
+        return None
+
+    def is_async_generator(self, function: ast.AST) -> bool:
+        """An ``async def`` with ``yield`` in its own body: calling it gives an async generator,
+        which is iterated with ``async for``, never awaited."""
+        return isinstance(function, ast.AsyncFunctionDef) and any(
+            isinstance(node, (ast.Yield, ast.YieldFrom)) for node in _walk_scope(function.body)
+        )
 
     # ---------------------------------------------------------------- names
     def _collect_imports(self) -> dict[str, str]:
@@ -532,7 +572,7 @@ class ModuleAnalysis:
         """
         if self.context(node) is not Context.ASYNC:
             return False
-        return not self.inside(node, (ast.JoinedStr, ast.GeneratorExp, ast.Lambda))
+        return not self.inside(node, (ast.JoinedStr, ast.GeneratorExp, ast.Lambda, ast.ClassDef))
 
     # ---------------------------------------------------------------- ORM evidence
     @functools.cached_property
@@ -545,22 +585,29 @@ class ModuleAnalysis:
         project = models_index(find_root(Path(self.path)))
         if not own:
             return project
-        return ModelsIndex([m for ms in project.by_name.values() for m in ms if m.path != self.path] + own)
+        others = [copy.deepcopy(m) for ms in project.by_name.values() for m in ms if m.path != self.path]
+        return ModelsIndex(others + own, project.classes)
 
     def model_info(self, name: str | None, reference: ast.expr | None = None) -> ModelInfo | None:
         """Index entry of model ``name``, preferring the module its import points to."""
         if name is None:
             return None
-        module_path = self.path
+        return self.models.lookup(name, self._module_path(reference))
+
+    def _module_path(self, reference: ast.expr | None) -> str | None:
+        """The file a (relatively) imported name comes from: ``from .models import X`` in
+        ``app/consumers.py`` gives ``app/models.py``; this file for local names."""
         qualified = self.qualname(reference) if reference is not None else None
-        if qualified and self.path and qualified.startswith("."):
-            dots = len(qualified) - len(qualified.lstrip("."))
-            package = Path(self.path).parent
-            for _ in range(dots - 1):
-                package = package.parent
-            module = qualified.lstrip(".").rsplit(".", 1)[0]
-            module_path = str(package.joinpath(*module.split(".")).with_suffix(".py"))
-        return self.models.lookup(name, module_path)
+        if not (qualified and self.path):
+            return self.path
+        if not qualified.startswith("."):
+            return self.path if "." not in qualified else None
+        dots = len(qualified) - len(qualified.lstrip("."))
+        package = Path(self.path).resolve().parent
+        for _ in range(dots - 1):
+            package = package.parent
+        module = qualified.lstrip(".").rsplit(".", 1)[0]
+        return str(package.joinpath(*module.split(".")).with_suffix(".py"))
 
     def is_model_class(self, node: ast.expr) -> bool:
         """A name imported from a ``models`` module, or a local ``models.Model`` subclass."""
@@ -571,7 +618,9 @@ class ModuleAnalysis:
             return qualified in ("django.contrib.auth.models.User", "django.contrib.auth.models.Group")
         parts = qualified.lstrip(".").split(".")
         if len(parts) >= 2 and "models" in parts[:-1] and is_capitalized(parts[-1]):
-            return True
+            module_path = self._module_path(node) if self.path else None
+            known = self.models.is_model(parts[-1], module_path) if module_path else None
+            return known is not False  # a TextChoices or helper class in models.py is not a model
         if isinstance(node, ast.Name) and node.id in self.classes:
             return any(
                 (self.qualname(base) or "").endswith("models.Model") for base in self.classes[node.id].bases
@@ -595,6 +644,12 @@ class ModuleAnalysis:
 
     def _evidence(self, node: ast.expr) -> Evidence | None:
         if isinstance(node, ast.Name):
+            generator = self.comprehension_binding(node)
+            if generator is not None:
+                iterable = self.evidence(generator.iter)
+                if isinstance(generator.target, ast.Name) and iterable is not None and iterable.kind is Orm.QUERYSET:
+                    return iterable.instance()
+                return None
             if self.is_model_class(node):
                 return Evidence(Orm.MODEL, node.id, info=self.model_info(node.id, node))
             return self._bindings(self.enclosing_scope(node)).get(node.id)
@@ -657,7 +712,7 @@ class ModuleAnalysis:
         if isinstance(func, ast.Attribute):
             receiver = self.evidence(func.value)
             if receiver is not None and receiver.kind in (Orm.MANAGER, Orm.QUERYSET):
-                if func.attr in QUERYSET_BUILDERS:
+                if func.attr in QUERYSET_BUILDERS or func.attr == "iterator":  # iterator(): lazy until iterated
                     loaded = receiver.loaded
                     if func.attr in ("select_related", "prefetch_related"):
                         loaded |= {

@@ -20,30 +20,61 @@ from pathlib import Path
 from flake8.defaults import EXCLUDE as FLAKE8_EXCLUDE
 
 from channels_lint import __version__
-from channels_lint.engine import lint_bytes, selected_rules
+from channels_lint.diagnostics import Violation
+from channels_lint.engine import UNANALYSABLE, Source, lint_bytes, selected_rules
 from channels_lint.project import Settings, add_settings_arguments, find_root, project_settings
 from channels_lint.rules import REGISTRY
 
 DEFAULT_EXCLUDE = (*FLAKE8_EXCLUDE, ".venv", "venv", "node_modules", "build", "dist")
 
 
+def _excluded(path: Path, exclude: Sequence[str]) -> bool:
+    """flake8's rule: a pattern matches the base name or the whole (absolute) path."""
+    return any(fnmatch.fnmatch(path.name, p) or fnmatch.fnmatch(str(path.absolute()), p) for p in exclude)
+
+
 def iter_python_files(paths: Sequence[str], exclude: Sequence[str] = DEFAULT_EXCLUDE) -> Iterator[Path]:
-    """Python files named or found under ``paths`` (sorted), skipping ``exclude`` globs by name."""
+    """Python files named or found under ``paths`` (sorted), skipping ``exclude`` globs.
+
+    Files named explicitly are always yielded; under a directory only regular ``*.py`` files
+    are (no FIFOs or dangling links), and symlinked directories are not followed.
+    """
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            for root, dirs, files in os.walk(path):
-                dirs[:] = sorted(d for d in dirs if not any(fnmatch.fnmatch(d, pattern) for pattern in exclude))
-                for name in sorted(files):
-                    if name.endswith(".py") and not any(fnmatch.fnmatch(name, p) for p in exclude):
-                        yield Path(root, name)
-        else:
+        if not path.is_dir():
             yield path
+            continue
+        for root, dirs, files in os.walk(path):
+            dirs[:] = sorted(d for d in dirs if not _excluded(Path(root, d), exclude))
+            for name in sorted(files):
+                candidate = Path(root, name)
+                if name.endswith(".py") and candidate.is_file() and not _excluded(candidate, exclude):
+                    yield candidate
+
+
+def read_source(path: Path) -> bytes:
+    """A file's bytes.
+
+    Raises:
+        OSError: not a regular file (a FIFO would block), or unreadable.
+    """
+    if not path.is_file():
+        raise OSError(f"not a regular file: {path}")
+    return path.read_bytes()
 
 
 def write_atomically(path: Path, data: bytes) -> None:
-    """Replace ``path``'s content with ``data`` via a temp file and rename (keeps the mode)."""
+    """Replace ``path``'s content with ``data`` via a temp file and rename (keeps the mode).
+
+    A symlink is written through (its target changes, the link stays).
+
+    Raises:
+        PermissionError: the file has no write permission bit set (read-only).
+    """
+    path = path.resolve()
     mode = path.stat().st_mode
+    if not mode & 0o222:
+        raise PermissionError(f"{path} is read-only")
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as stream:
@@ -97,6 +128,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     if missing:
         print(f"channels-lint: no such file or directory: {', '.join(missing)}", file=sys.stderr)
         return 2
+    unknown = [code for code in (*(args.select or ()), *args.ignore) if not any(c.startswith(code) for c in REGISTRY)]
+    if unknown:
+        print(f"channels-lint: unknown rule code(s): {', '.join(unknown)}; see `channels-lint rules`", file=sys.stderr)
+        return 2
     files = list(iter_python_files(args.paths, args.exclude))
     try:
         for path in files[:1]:
@@ -117,7 +152,13 @@ def _check(files: list[Path], args: argparse.Namespace) -> int:
     rules = selected_rules(args.select, args.ignore)
     found = 0
     for path in files:
-        _, violations = lint_bytes(path.read_bytes(), rules, path=str(path), settings=_settings(path, args))
+        try:
+            data = read_source(path)
+        except OSError as error:
+            print(Violation(UNANALYSABLE, 1, 0, f"file could not be read ({error})").format(str(path)))
+            found += 1
+            continue
+        _, violations = lint_bytes(data, rules, path=str(path), settings=_settings(path, args))
         for violation in violations:
             print(violation.format(str(path)))
         found += len(violations)
@@ -129,8 +170,14 @@ def _fix(files: list[Path], args: argparse.Namespace) -> int:
 
     changed = failed = applied = 0
     for path in files:
+        try:
+            data = read_source(path)
+        except OSError as error:
+            failed += 1
+            print(f"{path}: not fixed: {error}", file=sys.stderr)
+            continue
         result = fix_bytes(
-            path.read_bytes(), args.select, args.ignore, args.unsafe_fixes, str(path),
+            data, args.select, args.ignore, args.unsafe_fixes, str(path),
             args.django_version, args.channels_version, args.orm_style,
         )
         if result.error:
@@ -139,22 +186,31 @@ def _fix(files: list[Path], args: argparse.Namespace) -> int:
             continue
         if not result.changed:
             continue
+        if args.diff:
+            sys.stdout.write(unified_diff(result.original, result.fixed, str(path)))
+        else:
+            try:
+                write_atomically(path, result.fixed)
+            except OSError as error:
+                failed += 1
+                print(f"{path}: not fixed, left unchanged: {error}", file=sys.stderr)
+                continue
         changed += 1
         applied += len(result.applied)
-        if args.diff:
-            sys.stdout.writelines(
-                difflib.unified_diff(
-                    result.original.decode("utf-8", "replace").splitlines(keepends=True),
-                    result.fixed.decode("utf-8", "replace").splitlines(keepends=True),
-                    fromfile=str(path),
-                    tofile=str(path),
-                )
-            )
-        else:
-            write_atomically(path, result.fixed)
     verb = "Would fix" if args.diff else "Fixed"
     print(f"{verb} {applied} finding(s) in {changed} file(s).", file=sys.stderr)
     return 1 if changed or failed else 0
+
+
+def unified_diff(original: bytes, fixed: bytes, name: str) -> str:
+    """A ``patch``-compatible unified diff, decoded with the file's own encoding."""
+    encoding = Source.from_bytes(original).encoding
+    before = original.decode(encoding).splitlines(keepends=True)
+    after = fixed.decode(encoding).splitlines(keepends=True)
+    lines = []
+    for line in difflib.unified_diff(before, after, fromfile=name, tofile=name):
+        lines.append(line if line.endswith(("\n", "\r")) else line + "\n\\ No newline at end of file\n")
+    return "".join(lines)
 
 
 def _rules() -> int:

@@ -6,6 +6,7 @@ call :func:`lint`; no rule runs anywhere else.
 
 from __future__ import annotations
 
+import argparse
 import ast
 import io
 import re
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 
 # flake8's own inline ``# noqa`` pattern, so both front ends silence the same findings.
 from flake8.defaults import NOQA_INLINE_REGEXP
+from flake8.processor import FileProcessor
 
 from channels_lint.analysis import ModuleAnalysis
 from channels_lint.diagnostics import Violation
@@ -43,11 +45,20 @@ class Source:
         text = data.decode(encoding)
         if text.startswith("\ufeff"):
             text = text[1:]
-        return cls(text, text.splitlines(keepends=True), encoding)
+        return cls(text, split_lines(text), encoding)
 
     @classmethod
     def from_text(cls, text: str) -> Source:
-        return cls(text, text.splitlines(keepends=True))
+        return cls(text, split_lines(text))
+
+
+_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+
+
+def split_lines(text: str) -> list[str]:
+    """Split like Python's tokenizer: only ``\\r\\n``, ``\\r`` and ``\\n`` end a line
+    (``str.splitlines`` also splits on form feeds and U+2028, which Python does not)."""
+    return _LINE.findall(text)
 
 
 def selected_rules(select: Collection[str] | None = None, ignore: Collection[str] = ()) -> list[type[Rule]]:
@@ -110,9 +121,23 @@ def lint(
     except Exception as error:  # a rule bug must not stop the run; report it instead
         return [unanalysable(error, internal=True)]
     result = sorted(violations, key=lambda v: (v.line, v.col, v.code))
-    if noqa:
-        result = [v for v in result if not is_suppressed(v, source.lines)]
+    if noqa and result:
+        noqa_lines = _noqa_lines(source.lines)
+        result = [v for v in result if not is_suppressed(v, noqa_lines)]
     return result
+
+
+def _noqa_lines(lines: list[str]):
+    """``line -> text searched for # noqa``, as flake8 maps it: a multi-line statement or
+    string shares the comments of all its lines (flake8's ``FileProcessor.noqa_line_for``)."""
+    options = argparse.Namespace(
+        hang_closing=False, indent_size=4, max_line_length=79, max_doc_length=None, indent_char=" ", verbose=0
+    )
+    try:
+        processor = FileProcessor("-", options, lines=list(lines))
+        return lambda line: processor.noqa_line_for(line) or ""
+    except (SyntaxError, tokenize.TokenError, ValueError):  # fall back to physical lines
+        return lambda line: lines[line - 1] if 0 < line <= len(lines) else ""
 
 
 def unanalysable(error: BaseException, internal: bool = False) -> Violation:
@@ -126,11 +151,12 @@ def unanalysable(error: BaseException, internal: bool = False) -> Violation:
     return Violation(UNANALYSABLE, line, col, f"file could not be analysed ({reason})")
 
 
-def is_suppressed(violation: Violation, lines: list[str]) -> bool:
-    """flake8 semantics: a bare ``# noqa`` silences all codes, ``# noqa: X,Y`` those prefixes."""
-    if violation.line - 1 >= len(lines):
-        return False
-    match = NOQA_INLINE_REGEXP.search(lines[violation.line - 1])
+def is_suppressed(violation: Violation, noqa_line) -> bool:
+    """flake8 semantics: a bare ``# noqa`` silences all codes, ``# noqa: X,Y`` those prefixes.
+
+    ``noqa_line`` maps a line number to the text searched for the comment.
+    """
+    match = NOQA_INLINE_REGEXP.search(noqa_line(violation.line))
     if match is None:
         return False
     codes = match.group("codes")

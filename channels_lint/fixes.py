@@ -104,7 +104,7 @@ class ApplyChannelsLintFixes(VisitorBasedCodemodCommand):
                 for module, name in violation.fix.imports:
                     AddImportsVisitor.add_needed_import(self.context, module, name)
             new = super().transform_module(tree)
-            self._prove(new, before, todo)
+            self._prove(tree, new, before, todo)
             self.applied.extend(todo)
             if new.code == tree.code:
                 return tree
@@ -114,11 +114,18 @@ class ApplyChannelsLintFixes(VisitorBasedCodemodCommand):
     def _lint(self, code: str) -> list[Violation]:
         return lint(Source.from_text(code), self.rules, path=self.path, settings=self.settings)
 
-    def _prove(self, new: cst.Module, before: list[Violation], applied: list[Violation]) -> None:
+    def _prove(self, old: cst.Module, new: cst.Module, before: list[Violation], applied: list[Violation]) -> None:
+        # compile(), not just ast.parse(): `await` outside an async function parses but
+        # does not compile.  Code that did not compile before is only required to parse.
         try:
-            ast.parse(new.code)
-        except SyntaxError as error:  # pragma: no cover - a fix bug
-            raise FixError(f"fixed code does not parse: {error}") from error
+            compile(old.code, "<before>", "exec", dont_inherit=True)
+            check = lambda code: compile(code, "<fixed>", "exec", dont_inherit=True)  # noqa: E731
+        except (SyntaxError, ValueError):
+            check = ast.parse
+        try:
+            check(new.code)
+        except (SyntaxError, ValueError) as error:
+            raise FixError(f"fixed code does not compile: {error}") from error
         after = Counter(v.code for v in self._lint(new.code))
         counts_before = Counter(v.code for v in before)
         for code, count in Counter(v.code for v in applied).items():
@@ -148,7 +155,7 @@ def _apply(edit: Edit, node: cst.BaseExpression) -> cst.BaseExpression:
     elif isinstance(edit, CallThrough):
         if not isinstance(inner, cst.Call):
             raise FixError(f"expected a call at {edit.span}")
-        bridged = cst.Call(cst.Name(edit.wrapper), [cst.Arg(inner.func.with_changes(lpar=(), rpar=()))])
+        bridged = cst.Call(cst.Name(edit.wrapper), [cst.Arg(inner.func)])  # its parentheses may hold comments
         new = cst.Await(inner.with_changes(func=bridged))
     elif isinstance(edit, WrapIn):
         new = cst.Call(cst.parse_expression(edit.func), [cst.Arg(inner)])

@@ -75,13 +75,22 @@ BUILTIN_USER = ModelInfo(
 class ModelsIndex:
     """Models of one project, by defining file and class name."""
 
-    def __init__(self, models: list[ModelInfo]) -> None:
+    def __init__(self, models: list[ModelInfo], classes: dict[str, set[str]] | None = None) -> None:
         self._user = copy.deepcopy(BUILTIN_USER)  # gains this project's reverse relations
+        #: Every top-level class name of each indexed models file (models or not).
+        self.classes = classes or {}
         self.by_name: dict[str, list[ModelInfo]] = {}
         for model in models:
             self.by_name.setdefault(model.name, []).append(model)
         self._inherit()
         self._add_reverse_relations()
+
+    def is_model(self, name: str, module_path: str) -> bool | None:
+        """Whether class ``name`` of the indexed file ``module_path`` is a model; ``None``
+        when that file was not indexed."""
+        if module_path not in self.classes:
+            return None
+        return any(m.path == module_path for m in self.by_name.get(name, []))
 
     def lookup(self, name: str, module_path: str | None = None) -> ModelInfo | None:
         """The model ``name``, preferring one defined in ``module_path``; ``None`` if ambiguous."""
@@ -225,13 +234,15 @@ def _model_files(root: Path) -> list[Path]:
 def models_index(root: Path) -> ModelsIndex:
     """Parse every ``models.py`` / ``models/*.py`` under ``root`` once per process."""
     models: list[ModelInfo] = []
+    classes: dict[str, set[str]] = {}
     for path in _model_files(root):
         try:
             tree = ast.parse(path.read_bytes())
         except (SyntaxError, ValueError, OSError, RecursionError):
             continue
         models.extend(models_in_module(tree, str(path)))
-    return ModelsIndex(models)
+        classes[str(path)] = {node.name for node in tree.body if isinstance(node, ast.ClassDef)}
+    return ModelsIndex(models, classes)
 
 
 # ----------------------------------------------------------------------------- versions

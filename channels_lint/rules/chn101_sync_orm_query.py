@@ -71,7 +71,7 @@ class SyncOrmQueryInAsync(Rule):
     """
 
     code = "CHN101"
-    markers = ("async def",)
+    markers = ("async def", "Async", "WebsocketDenier")
     name = "sync-orm-query-in-async"
     fix_applicability = Applicability.SAFE
 
@@ -150,7 +150,7 @@ class C(AsyncWebsocketConsumer):
                     yield self._call(call, f"`{a.source(func)}()` runs a database query and {_HOW}")
             elif (
                 isinstance(func, ast.Name)
-                and func.id in EVALUATING_BUILTINS | {"str", "repr"}
+                and func.id in EVALUATING_BUILTINS
                 and func.id not in a.imports
                 and call.args
                 and a.orm(call.args[0]) is Orm.QUERYSET
@@ -180,6 +180,17 @@ class C(AsyncWebsocketConsumer):
         for test in self._truth_tests():
             if a.orm(test) is Orm.QUERYSET and a.context(test).on_event_loop:
                 yield self.violation(test, f"testing the truth of the queryset `{a.source(test)}` runs a query and {_HOW}")
+        for operation in a.nodes(ast.BinOp):
+            if (
+                isinstance(operation.op, ast.Mod)
+                and isinstance(operation.left, ast.Constant)
+                and isinstance(operation.left.value, str)
+                and a.context(operation).on_event_loop
+            ):
+                operands = operation.right.elts if isinstance(operation.right, ast.Tuple) else [operation.right]
+                for operand in operands:
+                    if a.orm(operand) is Orm.QUERYSET:
+                        yield self.violation(operand, f"formatting the queryset `{a.source(operand)}` runs a query and {_HOW}")
         for value in a.nodes(ast.FormattedValue):
             if a.orm(value.value) is Orm.QUERYSET and a.context(value).on_event_loop:
                 yield self.violation(value.value, f"formatting the queryset `{a.source(value.value)}` runs a query and {_HOW}")
@@ -193,7 +204,7 @@ class C(AsyncWebsocketConsumer):
             if isinstance(node.op, ast.Not):
                 yield node.operand
         for node in a.nodes(ast.BoolOp):
-            yield from node.values
+            yield from node.values[:-1]  # the last operand is returned, not tested
 
     def _call(self, call: ast.Call, message: str) -> Violation:
         a = self.analysis

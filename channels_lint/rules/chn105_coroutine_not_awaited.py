@@ -57,7 +57,7 @@ class CoroutineNotAwaited(Rule):
     """
 
     code = "CHN105"
-    markers = ("async def",)
+    markers = ("async def", "Async", "WebsocketDenier")
     name = "coroutine-not-awaited"
     fix_applicability = Applicability.SAFE
 
@@ -125,7 +125,7 @@ class C(AsyncJsonWebsocketConsumer):
         a = self.analysis
         layer_calls = {layer_call.call for layer_call in a.layer_calls if layer_call.bridge is None}
         module_coroutines = {
-            node.name for node in a.tree.body if isinstance(node, ast.AsyncFunctionDef)
+            node.name for node in a.tree.body if isinstance(node, ast.AsyncFunctionDef) and not a.is_async_generator(node)
         }
         for statement in a.nodes(ast.Expr):
             call = statement.value
@@ -155,6 +155,6 @@ class C(AsyncJsonWebsocketConsumer):
             return False
         method = a.class_methods(cls).get(func.attr)
         if method is not None:
-            return isinstance(method, ast.AsyncFunctionDef)
+            return isinstance(method, ast.AsyncFunctionDef) and not a.is_async_generator(method)
         consumer = a.consumers.get(cls)
         return consumer is not None and consumer.is_async and func.attr in ASYNC_CONSUMER_COROUTINES

@@ -128,6 +128,7 @@ class C(AsyncWebsocketConsumer):
             {"type": "order.view", "order": order, "total": Decimal("1.5"), "tags": {"a"}},  # error
         )
         await self.channel_layer.send("x", {"type": "t", 1: "one"})  # error
+        await self.channel_layer.send("y", dict(type="t", when=datetime.now()))  # error
 """,
             fixed="""
 import uuid
@@ -147,6 +148,7 @@ class C(AsyncWebsocketConsumer):
             safe_serialize({"type": "order.view", "order": order, "total": Decimal("1.5"), "tags": {"a"}}),  # error
         )
         await self.channel_layer.send("x", safe_serialize({"type": "t", 1: "one"}))  # error
+        await self.channel_layer.send("y", safe_serialize(dict(type="t", when=datetime.now())))  # error
 """,
         ),
     )
@@ -162,9 +164,10 @@ class C(AsyncWebsocketConsumer):
             for value, why in self._unserializable(literal):
                 yield self._violation(layer_call, event, value, why)
 
-    def _literal(self, event: ast.expr | None) -> ast.Dict | None:
-        """The dict literal of the event, directly or through a local name bound once."""
-        if isinstance(event, ast.Dict):
+    def _literal(self, event: ast.expr | None) -> ast.expr | None:
+        """The dict display (``{...}`` or ``dict(...)``) of the event, directly or through a
+        local name bound once."""
+        if isinstance(event, ast.Dict) or self._is_dict_call(event):
             return event
         if isinstance(event, ast.Name):
             scope = self.analysis.enclosing_scope(event)
@@ -174,9 +177,17 @@ class C(AsyncWebsocketConsumer):
                 if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign))
                 and any(isinstance(t, ast.Name) and t.id == event.id for t in getattr(node, "targets", [getattr(node, "target", None)]))
             ]
-            if len(bound) == 1 and isinstance(bound[0].value, ast.Dict):
+            if len(bound) == 1 and (isinstance(bound[0].value, ast.Dict) or self._is_dict_call(bound[0].value)):
                 return bound[0].value
         return None
+
+    def _is_dict_call(self, node: ast.expr | None) -> bool:
+        return (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "dict"
+            and "dict" not in self.analysis.imports
+        )
 
     def _unserializable(self, node: ast.expr) -> Iterator[tuple[ast.expr, str]]:
         a = self.analysis
@@ -192,6 +203,10 @@ class C(AsyncWebsocketConsumer):
         if isinstance(node, (ast.List, ast.Tuple)):
             for element in node.elts:
                 yield from self._unserializable(element)
+            return
+        if self._is_dict_call(node):
+            for argument in (*node.args, *(k.value for k in node.keywords)):
+                yield from self._unserializable(argument)
             return
         if isinstance(node, (ast.Set, ast.SetComp)):
             yield node, "a set"

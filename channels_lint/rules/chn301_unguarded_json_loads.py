@@ -6,7 +6,7 @@ import ast
 from collections.abc import Iterator
 
 from channels_lint.diagnostics import Violation
-from channels_lint.rules.base import Rule
+from channels_lint.rules.base import Invalid, Rule
 
 JSON_LOADS = frozenset({"json.loads"})
 #: Exceptions that catch json.JSONDecodeError (a ValueError subclass, CPython json/decoder.py).
@@ -69,6 +69,7 @@ class UnguardedJsonLoads(Rule):
 
     valid = (
         """
+import contextlib
 import json
 from channels.generic.websocket import WebsocketConsumer
 
@@ -78,21 +79,48 @@ class C(WebsocketConsumer):
             data = json.loads(text_data)
         except (KeyError, ValueError):
             return
+        with contextlib.suppress(json.JSONDecodeError):
+            data = json.loads(s=text_data)
 
     def helper(self, text_data):
         return json.loads(text_data)
 """,
     )
 
+    invalid = (
+        Invalid(
+            """
+import json
+from channels.consumer import AsyncConsumer
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+class C(AsyncWebsocketConsumer):
+    async def receive(self, text_data=None, bytes_data=None):
+        data = json.loads(s=text_data)  # error
+        try:
+            other = json.loads(bytes_data)  # error
+        except KeyError:
+            pass
+
+class Raw(AsyncConsumer):
+    async def websocket_receive(self, event):
+        payload = json.loads(event["text"])  # error
+"""
+        ),
+    )
+
     def check(self) -> Iterator[Violation]:
         a = self.analysis
         for call in a.nodes(ast.Call):
-            if not a.resolves_to(call.func, JSON_LOADS) or not call.args:
+            if not a.resolves_to(call.func, JSON_LOADS):
+                continue
+            data = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "s"), None)
+            if data is None:
                 continue
             method = a.enclosing_scope(call)
             if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) or method.name not in RECEIVE_HANDLERS:
                 continue
-            if a.consumer_of(call) is None or not self._is_client_data(call.args[0], method):
+            if a.consumer_of(call) is None or not self._is_client_data(data, method):
                 continue
             if self._guarded(call):
                 continue
@@ -124,13 +152,23 @@ class C(WebsocketConsumer):
             if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
                 return False
             if isinstance(parent, (ast.Try, ast.TryStar)) and child in parent.body:
-                if any(self._catches(handler) for handler in parent.handlers):
+                if any(self._catches(handler.type) for handler in parent.handlers):
                     return True
+            if isinstance(parent, (ast.With, ast.AsyncWith)) and child in parent.body:
+                for item in parent.items:
+                    manager = item.context_expr
+                    if (
+                        isinstance(manager, ast.Call)
+                        and a.resolves_to(manager.func, "contextlib.suppress")
+                        and any(self._catches(kind) for kind in manager.args)
+                    ):
+                        return True
             child = parent
         return False
 
-    def _catches(self, handler: ast.ExceptHandler) -> bool:
-        if handler.type is None:
+    def _catches(self, kind: ast.expr | None) -> bool:
+        """Whether an ``except`` clause (``None``: bare) or ``suppress`` argument catches it."""
+        if kind is None:
             return True
-        types = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
-        return any(self.analysis.qualname(kind) in CATCHES_DECODE_ERROR for kind in types)
+        kinds = kind.elts if isinstance(kind, ast.Tuple) else [kind]
+        return any(self.analysis.qualname(k) in CATCHES_DECODE_ERROR for k in kinds)

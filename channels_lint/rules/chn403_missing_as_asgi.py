@@ -137,7 +137,8 @@ router = URLRouter([path("ws/other/", consumers.Other.as_asgi())])  # error
         last = name.rsplit(".", 1)[-1]
         if isinstance(target, ast.Name) and any(c.node.name == last for c in self.analysis.consumers.values()):
             return True
-        return last.endswith("Consumer") or (websocket_routes and is_capitalized(last))
+        class_like = is_capitalized(last) and not last.isupper()  # CapWords, not a CONSTANT
+        return last.endswith("Consumer") or (websocket_routes and class_like)
 
     def _in_websocket_routes(self, route: ast.Call) -> bool:
         """Whether the route sits in a ``URLRouter([...])`` or a list named ``*websocket*``."""
