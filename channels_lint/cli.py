@@ -21,7 +21,7 @@ from flake8.defaults import EXCLUDE as FLAKE8_EXCLUDE
 
 from channels_lint import __version__
 from channels_lint.diagnostics import Violation
-from channels_lint.engine import UNANALYSABLE, Source, lint_bytes, selected_rules
+from channels_lint.engine import UNANALYSABLE, Source, codes, lint_bytes, selected_rules
 from channels_lint.project import Settings, add_settings_arguments, find_root, project_settings
 from channels_lint.rules import REGISTRY
 
@@ -86,10 +86,6 @@ def write_atomically(path: Path, data: bytes) -> None:
         raise
 
 
-def _codes(value: str) -> list[str]:
-    return [code.strip().upper() for code in value.split(",") if code.strip()]
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="channels-lint", description="Find and fix Django Channels bugs.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
@@ -97,8 +93,8 @@ def _parser() -> argparse.ArgumentParser:
 
     def add_selection(command: argparse.ArgumentParser) -> None:
         command.add_argument("paths", nargs="+", help="Files or directories.")
-        command.add_argument("--select", type=_codes, default=None, help="Comma-separated code prefixes (default: all).")
-        command.add_argument("--ignore", type=_codes, default=[], help="Comma-separated code prefixes to skip.")
+        command.add_argument("--select", type=codes, default=None, help="Comma-separated code prefixes (default: all).")
+        command.add_argument("--ignore", type=codes, default=[], help="Comma-separated code prefixes to skip.")
         command.add_argument(
             "--exclude", type=lambda v: [p.strip() for p in v.split(",") if p.strip()], default=list(DEFAULT_EXCLUDE),
             help="Comma-separated glob patterns of file and directory names to skip (flake8's default list).",

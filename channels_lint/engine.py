@@ -61,6 +61,11 @@ def split_lines(text: str) -> list[str]:
     return _LINE.findall(text)
 
 
+def codes(value: str) -> list[str]:
+    """``"chn101, CHN2"`` -> ``["CHN101", "CHN2"]`` (option parsing for code lists)."""
+    return [code.strip().upper() for code in value.split(",") if code.strip()]
+
+
 def selected_rules(select: Collection[str] | None = None, ignore: Collection[str] = ()) -> list[type[Rule]]:
     """Rules whose code starts with one of ``select`` (all when ``None``) and none of ``ignore``."""
     return [

@@ -26,7 +26,7 @@ from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import PositionProvider
 
 from channels_lint.diagnostics import AddAwait, Applicability, CallMethod, CallThrough, Edit, Span, Violation, WrapIn
-from channels_lint.engine import Source, lint, lint_bytes, selected_rules
+from channels_lint.engine import Source, codes, lint, lint_bytes, selected_rules
 from channels_lint.project import Settings, add_settings_arguments, find_root, project_settings
 from channels_lint.rules import Rule
 
@@ -83,8 +83,8 @@ class ApplyChannelsLintFixes(VisitorBasedCodemodCommand):
 
     @staticmethod
     def add_args(arg_parser: argparse.ArgumentParser) -> None:
-        arg_parser.add_argument("--select", nargs="*", default=None, help="Rule code prefixes to fix (default: all).")
-        arg_parser.add_argument("--ignore", nargs="*", default=(), help="Rule code prefixes not to fix.")
+        arg_parser.add_argument("--select", type=codes, default=None, help="Comma-separated code prefixes to fix (default: all).")
+        arg_parser.add_argument("--ignore", type=codes, default=(), help="Comma-separated code prefixes not to fix.")
         arg_parser.add_argument("--unsafe-fixes", action="store_true", help="Also apply unsafe fixes.")
         add_settings_arguments(arg_parser)
 

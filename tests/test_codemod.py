@@ -24,7 +24,7 @@ def test_libcst_tool_codemod_matches_fix_command(tmp_path: Path) -> None:
     (tmp_path / ".libcst.codemod.yaml").write_text(CONFIG)
     result = subprocess.run(
         [sys.executable, "-m", "libcst.tool", "codemod", "channels_lint_fix.ApplyChannelsLintFixes",
-         "chat_project", "--jobs=1", "--no-format"],
+         "chat_project", "--jobs=1", "--no-format", "--select", "chn1,CHN2,CHN4"],
         cwd=tmp_path, capture_output=True, text=True, check=False,
     )
     assert result.returncode == 0, result.stderr
