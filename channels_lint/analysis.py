@@ -170,6 +170,27 @@ QUERYSET_SQL_METHODS = QUERYSET_INSTANCE_METHODS | frozenset(
 #: Async twins (Django 4.1+) that return one instance once awaited.
 ASYNC_INSTANCE_METHODS = frozenset({"a" + name for name in QUERYSET_INSTANCE_METHODS})
 
+#: Model instance methods that run SQL (django/db/models/base.py); full_clean runs
+#: validate_unique, which queries.
+INSTANCE_DB_METHODS = frozenset({"save", "delete", "refresh_from_db", "full_clean", "validate_unique"})
+#: Related-manager methods that write (django/db/models/fields/related_descriptors.py).
+RELATED_WRITE_METHODS = frozenset({"add", "remove", "clear", "set", "create", "get_or_create", "update_or_create"})
+#: User methods that query permissions (django/contrib/auth/models.py); §4.2 of the reference.
+USER_DB_METHODS = frozenset({"has_perm", "has_perms", "has_module_perms", "get_all_permissions", "get_group_permissions", "get_user_permissions"})
+TRANSACTION_ATOMIC = frozenset({"django.db.transaction.atomic"})
+#: Other sync-only Django calls and what they do (channels-semantics.md §3.3, §4.2).
+SYNC_ONLY_CALLS = {
+    "django.contrib.auth.authenticate": "queries the user table",
+    "django.contrib.auth.login": "writes the session and the user's last_login",
+    "django.contrib.auth.logout": "flushes the session in the database",
+    "django.contrib.auth.get_user": "queries the session and the user",
+    "django.contrib.auth.update_session_auth_hash": "writes the session",
+    "django.db.connection.cursor": "opens a database cursor",
+}
+
+#: ``x.<relation>.<builder>()`` on an unknown ``x`` is taken as a related manager (weakly).
+WEAK_RELATION_BUILDERS = frozenset({"all", "filter", "exclude", "order_by", "select_related", "prefetch_related"})
+
 #: Builtins that evaluate (iterate) their first argument.
 EVALUATING_BUILTINS = frozenset(
     {"list", "tuple", "set", "frozenset", "len", "bool", "sorted", "sum", "min", "max", "any", "all", "dict",
@@ -222,10 +243,36 @@ class Evidence:
     relation: str | None = None
     prefetched: bool = False
     info: ModelInfo | None = field(default=None, compare=False, hash=False, repr=False)
+    #: The models index's kind of ``relation`` (``"m2m"``, ``"reverse-fk"``...).
+    relation_kind: str | None = None
+    #: Only the shape says so (``x.members.all()`` on an unknown ``x``): good enough to say a
+    #: helper touches the database (CHN104), not to report the expression itself.
+    weak: bool = False
 
     def instance(self) -> Evidence:
         """The evidence of one row of this queryset or manager."""
-        return Evidence(Orm.INSTANCE, self.model, self.loaded, info=self.info)
+        return Evidence(Orm.INSTANCE, self.model, self.loaded, info=self.info, weak=self.weak)
+
+
+@dataclass(frozen=True)
+class DbOperation:
+    """An expression that runs SQL (see :attr:`ModuleAnalysis.db_operations`).
+
+    ``shape`` says how a fix may run it elsewhere: ``"call"`` (``node`` is a call that can go
+    through ``database_sync_to_async``), ``"iterate"`` (``node`` is an iterable that can be
+    evaluated with ``database_sync_to_async(list)``) or ``"none"``.  ``method`` is the ORM
+    method called, ``func_name`` the qualified name of a called function; ``scope`` is set
+    when the operation runs in another scope than ``node`` (a decorator).
+    """
+
+    node: ast.expr
+    family: str
+    what: str
+    shape: str
+    method: str | None = None
+    evidence: Evidence | None = field(default=None, compare=False)
+    func_name: str | None = None
+    scope: ast.AST | None = field(default=None, compare=False)
 
 
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
@@ -630,7 +677,7 @@ class ModuleAnalysis:
     def orm(self, node: ast.expr | None) -> Orm | None:
         """The kind of ORM evidence for an expression, or ``None`` when nothing is proven."""
         evidence = self.evidence(node)
-        return evidence.kind if evidence is not None else None
+        return evidence.kind if evidence is not None and not evidence.weak else None
 
     def evidence(self, node: ast.expr | None) -> Evidence | None:
         """ORM evidence for an expression (see :class:`Evidence`), or ``None``."""
@@ -638,8 +685,12 @@ class ModuleAnalysis:
             return None
         cache = self.__dict__.setdefault("_evidence_cache", {})
         if node not in cache:
-            cache[node] = None  # guards against cycles through bindings
-            cache[node] = self._evidence(node)
+            # Read the scope's bindings first (in source order), so that no expression's
+            # evidence is cached while a binding it depends on is still being read.
+            self._bindings(self.enclosing_scope(node))
+            if node not in cache:
+                cache[node] = None  # guards against cycles
+                cache[node] = self._evidence(node)
         return cache[node]
 
     def _evidence(self, node: ast.expr) -> Evidence | None:
@@ -689,6 +740,9 @@ class ModuleAnalysis:
             if node.attr in MANAGER_ATTRIBUTES or (base.info is not None and node.attr in base.info.managers):
                 return Evidence(Orm.MANAGER, base.model, info=base.info)
             return None
+        if base is not None and base.kind is Orm.INSTANCE and base.info is None and not node.attr.endswith("_id"):
+            # an unknown model's attribute: only its add()/create() calls are telling
+            return Evidence(Orm.MANAGER, relation=node.attr, weak=True)
         if base is not None and base.kind is Orm.INSTANCE and base.info is not None:
             kind, target = base.info.relations.get(node.attr, (None, None))
             if kind is None:
@@ -697,7 +751,10 @@ class ModuleAnalysis:
             nested = frozenset(path.split("__", 1)[1] for path in base.loaded if path.startswith(node.attr + "__"))
             if base.info.is_object_relation(node.attr):
                 return Evidence(Orm.INSTANCE, target, nested, info=info)
-            return Evidence(Orm.MANAGER, target, nested, relation=node.attr, prefetched=node.attr in base.loaded, info=info)
+            return Evidence(
+                Orm.MANAGER, target, nested, relation=node.attr, prefetched=node.attr in base.loaded, info=info,
+                relation_kind=kind,
+            )
         if base is None and node.attr in MANAGER_ATTRIBUTES:
             name = dotted(node.value)
             if name is not None and is_capitalized(name.rsplit(".", 1)[-1]):
@@ -720,9 +777,16 @@ class ModuleAnalysis:
                         }
                     # only .all() keeps a related manager's prefetched cache
                     prefetched = receiver.prefetched and func.attr == "all"
-                    return Evidence(Orm.QUERYSET, receiver.model, loaded, receiver.relation, prefetched, receiver.info)
+                    return Evidence(
+                        Orm.QUERYSET, receiver.model, loaded, receiver.relation, prefetched, receiver.info,
+                        receiver.relation_kind, receiver.weak,
+                    )
                 if func.attr in QUERYSET_INSTANCE_METHODS:
                     return receiver.instance()
+            elif receiver is None and func.attr in WEAK_RELATION_BUILDERS and isinstance(func.value, ast.Attribute):
+                owner = dotted(func.value.value)
+                if owner is not None and owner.split(".")[0] not in self.imports:
+                    return Evidence(Orm.QUERYSET, relation=func.value.attr, weak=True)
         model = self.evidence(func)
         if model is not None and model.kind is Orm.MODEL:
             return Evidence(Orm.INSTANCE, model.model, info=model.info)
@@ -797,6 +861,178 @@ class ModuleAnalysis:
             for index, element in enumerate(target.elts):
                 if isinstance(element, ast.Name):
                     bind(element.id, first if index == 0 else None)
+
+    # ---------------------------------------------------------------- database operations
+    @functools.cached_property
+    def db_operations(self) -> list[DbOperation]:
+        """Every expression that runs SQL (or may), wherever it is; rules filter by context.
+
+        Families: ``"query"`` (a manager or queryset runs SQL or is evaluated), ``"instance"``
+        (a model instance's ``save``/``delete``/..., a related manager's ``add``/``create``/...),
+        ``"relation"`` (a lazy relation is loaded), ``"api"`` (other sync-only Django APIs).
+        """
+        operations: list[DbOperation] = []
+        for call in self.nodes(ast.Call):
+            operation = self._call_operation(call)
+            if operation is not None:
+                operations.append(operation)
+        operations.extend(self._evaluations())
+        operations.extend(self._lazy_relation_loads())
+        operations.extend(self._sync_only_contexts())
+        return operations
+
+    def _call_operation(self, call: ast.Call) -> DbOperation | None:
+        func = call.func
+        name = self.call_name(call)
+        if name in SYNC_ONLY_CALLS:
+            return DbOperation(call, "api", f"`{self.source(func)}()` {SYNC_ONLY_CALLS[name]}", "call", func_name=name)
+        if isinstance(func, ast.Name) and func.id in EVALUATING_BUILTINS and func.id not in self.imports and call.args:
+            evaluated = self.evidence(call.args[0])
+            if evaluated is not None and evaluated.kind is Orm.QUERYSET:
+                return self._evaluation(call, evaluated, f"`{func.id}()` evaluates the queryset `{self.source(call.args[0])}`", "call")
+            return None
+        if not isinstance(func, ast.Attribute):
+            return None
+        receiver = self.evidence(func.value)
+        if receiver is None:
+            if func.attr in ("save", "flush", "cycle_key", "delete") and self._is_scope_key(func.value, "session"):
+                return DbOperation(call, "api", f"`{self.source(func)}()` writes the session to the database", "call", func.attr)
+            return None
+        described = f"`{self.source(func)}()`"
+        if receiver.kind is Orm.MANAGER and receiver.weak and receiver.model is None:
+            if func.attr in ("add", "create"):
+                return DbOperation(call, "instance", f"{described} writes through a related manager", "call", func.attr, receiver)
+            return None
+        if receiver.kind in (Orm.MANAGER, Orm.QUERYSET):
+            if receiver.relation is not None and func.attr in RELATED_WRITE_METHODS:
+                return DbOperation(call, "instance", f"{described} writes through a related manager", "call", func.attr, receiver)
+            if func.attr in QUERYSET_SQL_METHODS:
+                family = "query" if receiver.relation is None else "relation"
+                return DbOperation(call, family, f"{described} runs a database query", "call", func.attr, receiver)
+        elif receiver.kind is Orm.INSTANCE and func.attr in INSTANCE_DB_METHODS:
+            return DbOperation(call, "instance", f"{described} runs a database query", "call", func.attr, receiver)
+        elif receiver.kind is Orm.INSTANCE and func.attr in USER_DB_METHODS and receiver.model == "User":
+            return DbOperation(call, "api", f"{described} reads permissions from the database", "call", func.attr, receiver)
+        return None
+
+    def _evaluation(self, node: ast.expr, evidence: Evidence, what: str, shape: str) -> DbOperation | None:
+        """An evaluation of a queryset: a query, or a relation load unless it was prefetched."""
+        if evidence.relation is None:
+            return DbOperation(node, "query", what + " and runs a query", shape, evidence=evidence)
+        if evidence.prefetched:
+            return None
+        return DbOperation(node, "relation", what + " and runs a query", shape, evidence=evidence)
+
+    def _evaluations(self) -> Iterator[DbOperation]:
+        def queryset(node: ast.expr) -> Evidence | None:
+            evidence = self.evidence(node)
+            return evidence if evidence is not None and evidence.kind is Orm.QUERYSET else None
+
+        iterables = [loop.iter for loop in self.nodes(ast.For)]
+        for kind in (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp):
+            iterables.extend(g.iter for comp in self.nodes(kind) for g in comp.generators if not g.is_async)
+        for iterable in iterables:
+            if (evidence := queryset(iterable)) is not None:
+                operation = self._evaluation(iterable, evidence, f"iterating the queryset `{self.source(iterable)}`", "iterate")
+                if operation is not None:
+                    yield operation
+        for compare in self.nodes(ast.Compare):
+            for op, right in zip(compare.ops, compare.comparators):
+                if isinstance(op, (ast.In, ast.NotIn)) and (evidence := queryset(right)) is not None:
+                    operation = self._evaluation(compare, evidence, f"`in` evaluates the queryset `{self.source(right)}`", "none")
+                    if operation is not None:
+                        yield operation
+        for subscript in self.nodes(ast.Subscript):
+            evidence = queryset(subscript.value)
+            if evidence is not None and (not isinstance(subscript.slice, ast.Slice) or subscript.slice.step is not None):
+                operation = self._evaluation(subscript, evidence, f"indexing the queryset `{self.source(subscript.value)}`", "none")
+                if operation is not None:
+                    yield operation
+        formatted = [value.value for value in self.nodes(ast.FormattedValue)]
+        for operation in self.nodes(ast.BinOp):
+            if isinstance(operation.op, ast.Mod) and isinstance(operation.left, ast.Constant) and isinstance(operation.left.value, str):
+                formatted.extend(operation.right.elts if isinstance(operation.right, ast.Tuple) else [operation.right])
+        for node in formatted:
+            if (evidence := queryset(node)) is not None:
+                operation = self._evaluation(node, evidence, f"formatting the queryset `{self.source(node)}`", "none")
+                if operation is not None:
+                    yield operation
+        for test in self._truth_tests():
+            if (evidence := queryset(test)) is not None:
+                operation = self._evaluation(test, evidence, f"testing the truth of the queryset `{self.source(test)}`", "none")
+                if operation is not None:
+                    yield operation
+
+    def _truth_tests(self) -> Iterator[ast.expr]:
+        for kind in (ast.If, ast.While, ast.IfExp, ast.Assert):
+            for node in self.nodes(kind):
+                yield node.test
+        for node in self.nodes(ast.UnaryOp):
+            if isinstance(node.op, ast.Not):
+                yield node.operand
+        for node in self.nodes(ast.BoolOp):
+            yield from node.values[:-1]  # the last operand is returned, not tested
+
+    def truth_tested(self, node: ast.expr) -> bool:
+        """Whether the value of ``node`` is only tested for truth (``if x:``, ``not x``...)."""
+        parent = self.parents.get(node)
+        if isinstance(parent, (ast.If, ast.While, ast.IfExp, ast.Assert)):
+            return parent.test is node
+        if isinstance(parent, ast.UnaryOp):
+            return isinstance(parent.op, ast.Not)
+        if isinstance(parent, ast.BoolOp):
+            return node is not parent.values[-1]
+        return False
+
+    def _lazy_relation_loads(self) -> Iterator[DbOperation]:
+        lazy: set[ast.Attribute] = set()
+        for attribute in self.nodes(ast.Attribute):
+            if not isinstance(attribute.ctx, ast.Load):
+                continue
+            base = self.evidence(attribute.value)
+            if (
+                base is not None
+                and base.kind is Orm.INSTANCE
+                and base.info is not None
+                and base.info.is_object_relation(attribute.attr)
+                and attribute.attr not in {path.split("__")[0] for path in base.loaded}
+            ):
+                lazy.add(attribute)
+        for attribute in lazy:
+            if attribute.value in lazy:
+                continue  # report the first lazy hop of a chain only
+            owner = self.evidence(attribute.value)
+            _, target = owner.info.relations[attribute.attr]
+            yield DbOperation(
+                attribute, "relation", f"`{self.source(attribute)}` loads the related {target} with a query", "none",
+                evidence=owner,
+            )
+
+    def _sync_only_contexts(self) -> Iterator[DbOperation]:
+        """``with transaction.atomic():`` and ``@transaction.atomic`` (Django: transactions are
+        not supported in async code, docs/topics/db/queries.txt)."""
+        for kind in (ast.With,):
+            for statement in self.nodes(kind):
+                for item in statement.items:
+                    manager = item.context_expr.func if isinstance(item.context_expr, ast.Call) else item.context_expr
+                    if self.resolves_to(manager, TRANSACTION_ATOMIC):
+                        yield DbOperation(item.context_expr, "api", f"`{self.source(item.context_expr)}` opens a database transaction", "none")
+        for function in self.nodes(ast.AsyncFunctionDef):
+            for decorator in function.decorator_list:
+                target = decorator.func if isinstance(decorator, ast.Call) else decorator
+                if self.resolves_to(target, TRANSACTION_ATOMIC):
+                    yield DbOperation(decorator, "api", f"`@{self.source(decorator)}` on a coroutine function opens a transaction on the event loop", "none", scope=function)
+
+    def _is_scope_key(self, node: ast.expr, key: str) -> bool:
+        return (
+            isinstance(node, ast.Subscript)
+            and isinstance(node.slice, ast.Constant)
+            and node.slice.value == key
+            and dotted(node.value) in ("self.scope", "scope")
+        )
+
+    def operation_context(self, operation: DbOperation) -> Context:
+        return self.context(operation.scope) if operation.scope is not None else self.context(operation.node)
 
     # ---------------------------------------------------------------- channel layer
     def is_channel_layer(self, node: ast.expr) -> bool:

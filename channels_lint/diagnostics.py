@@ -34,9 +34,42 @@ class AddAwait(Edit):
 
 @dataclass(frozen=True)
 class CallThrough(Edit):
-    """``f(args)`` -> ``await wrapper(f)(args)`` (``wrapper`` is a name, e.g. ``database_sync_to_async``)."""
+    """``f(args)`` -> ``await wrapper(f)(args)`` (``wrapper`` is a name, e.g.
+    ``database_sync_to_async``); without the ``await`` when not ``awaited``
+    (``async_to_sync(f)(args)``)."""
 
     wrapper: str
+    awaited: bool = True
+
+
+@dataclass(frozen=True)
+class AwaitAsyncMethod(Edit):
+    """``obj.m(args)`` -> ``await obj.<name>(args)``; ``f(args)`` -> ``await <name>(args)``."""
+
+    name: str
+
+
+@dataclass(frozen=True)
+class AwaitInsteadOfAsyncToSync(Edit):
+    """``async_to_sync(f)(args)`` or ``async_to_sync(f(args))`` -> ``await f(args)``."""
+
+
+@dataclass(frozen=True)
+class HoistCall(Edit):
+    """``async_to_sync(f(args))`` -> ``async_to_sync(f)(args)``."""
+
+
+@dataclass(frozen=True)
+class MakeAsync(Edit):
+    """``def`` -> ``async def`` (``span`` is the function's, from ``def`` on);
+    ``for`` -> ``async for`` (the loop statement's span)."""
+
+
+@dataclass(frozen=True)
+class AddDecorator(Edit):
+    """Add ``@decorator`` as the innermost decorator of the function at ``span``."""
+
+    decorator: str
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,21 @@ from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
 from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import PositionProvider
 
-from channels_lint.diagnostics import AddAwait, Applicability, CallMethod, CallThrough, Edit, Span, Violation, WrapIn
+from channels_lint.diagnostics import (
+    AddAwait,
+    AddDecorator,
+    Applicability,
+    AwaitAsyncMethod,
+    AwaitInsteadOfAsyncToSync,
+    CallMethod,
+    CallThrough,
+    Edit,
+    HoistCall,
+    MakeAsync,
+    Span,
+    Violation,
+    WrapIn,
+)
 from channels_lint.engine import Source, codes, lint, lint_bytes, selected_rules
 from channels_lint.project import Settings, add_settings_arguments, find_root, project_settings
 from channels_lint.rules import Rule
@@ -135,7 +149,7 @@ class ApplyChannelsLintFixes(VisitorBasedCodemodCommand):
     # ------------------------------------------------------------------ rewriting
     def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:
         updated_node = _parenthesize_await(super().on_leave(original_node, updated_node))
-        if not isinstance(original_node, cst.BaseExpression) or not self._edits:
+        if not isinstance(original_node, (cst.BaseExpression, cst.FunctionDef, cst.For)) or not self._edits:
             return updated_node
         position = self.get_metadata(PositionProvider, original_node, None)
         if position is None:
@@ -146,17 +160,39 @@ class ApplyChannelsLintFixes(VisitorBasedCodemodCommand):
         return updated_node
 
 
-def _apply(edit: Edit, node: cst.BaseExpression) -> cst.BaseExpression:
-    """Rewrite ``node`` as ``edit`` says; the node's own parentheses move to the result."""
+def _apply(edit: Edit, node: cst.CSTNode) -> cst.CSTNode:
+    """Rewrite ``node`` as ``edit`` says; an expression's parentheses move to the result."""
+    if isinstance(node, (cst.FunctionDef, cst.For)):
+        return _apply_to_statement(edit, node)
+    if not isinstance(node, cst.BaseExpression):  # pragma: no cover - on_leave filters
+        raise FixError(f"cannot apply {edit!r} to {type(node).__name__}")
     lpar, rpar = node.lpar, node.rpar
     inner = node.with_changes(lpar=(), rpar=())
     if isinstance(edit, AddAwait):
         new: cst.BaseExpression = cst.Await(inner)
     elif isinstance(edit, CallThrough):
-        if not isinstance(inner, cst.Call):
-            raise FixError(f"expected a call at {edit.span}")
-        bridged = cst.Call(cst.Name(edit.wrapper), [cst.Arg(inner.func)])  # its parentheses may hold comments
-        new = cst.Await(inner.with_changes(func=bridged))
+        call = _expect(inner, cst.Call, edit)
+        bridged = cst.Call(cst.Name(edit.wrapper), [cst.Arg(call.func)])  # its parentheses may hold comments
+        new = call.with_changes(func=bridged)
+        if edit.awaited:
+            new = cst.Await(new)
+    elif isinstance(edit, AwaitAsyncMethod):
+        call = _expect(inner, cst.Call, edit)
+        if isinstance(call.func, cst.Attribute):
+            func = call.func.with_changes(attr=cst.Name(edit.name))
+        else:
+            func = cst.Name(edit.name)
+        new = cst.Await(call.with_changes(func=func))
+    elif isinstance(edit, AwaitInsteadOfAsyncToSync):
+        call = _expect(inner, cst.Call, edit)
+        if isinstance(call.func, cst.Call):  # async_to_sync(f)(args)
+            new = cst.Await(call.with_changes(func=call.func.args[0].value))
+        else:  # async_to_sync(f(args))
+            new = cst.Await(call.args[0].value)
+    elif isinstance(edit, HoistCall):
+        call = _expect(inner, cst.Call, edit)
+        coroutine = _expect(call.args[0].value, cst.Call, edit)
+        new = coroutine.with_changes(func=call.with_changes(args=[cst.Arg(coroutine.func)]))
     elif isinstance(edit, WrapIn):
         new = cst.Call(cst.parse_expression(edit.func), [cst.Arg(inner)])
         if edit.awaited:
@@ -169,6 +205,21 @@ def _apply(edit: Edit, node: cst.BaseExpression) -> cst.BaseExpression:
     else:  # pragma: no cover - every Edit subclass is handled above
         raise FixError(f"unknown edit {edit!r}")
     return new.with_changes(lpar=lpar, rpar=rpar)
+
+
+def _apply_to_statement(edit: Edit, node: cst.FunctionDef | cst.For) -> cst.CSTNode:
+    if isinstance(edit, MakeAsync):
+        return node.with_changes(asynchronous=cst.Asynchronous())
+    if isinstance(edit, AddDecorator) and isinstance(node, cst.FunctionDef):
+        decorator = cst.Decorator(cst.parse_expression(edit.decorator))
+        return node.with_changes(decorators=[*node.decorators, decorator])
+    raise FixError(f"cannot apply {edit!r} to {type(node).__name__}")
+
+
+def _expect(node: cst.CSTNode, kind: type, edit: Edit):
+    if not isinstance(node, kind):
+        raise FixError(f"expected {kind.__name__} at {edit.span}, found {type(node).__name__}")
+    return node
 
 
 def _parenthesize_await(node: cst.CSTNode) -> cst.CSTNode:

@@ -2,9 +2,12 @@
 
 from channels_lint.rules import (  # noqa: F401 - imported to register the rules
     chn101_sync_orm_query,
+    chn102_model_instance_query,
+    chn103_lazy_relation_access,
     chn105_coroutine_not_awaited,
     chn202_unserializable_event_value,
     chn301_unguarded_json_loads,
+    chn109_sync_only_django_api,
     chn403_missing_as_asgi,
     chn900_unanalysable_file,
 )

@@ -16,8 +16,43 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
-from channels_lint.analysis import ModuleAnalysis
-from channels_lint.diagnostics import Applicability, Edit, Fix, Violation
+from channels_lint.analysis import DbOperation, ModuleAnalysis
+from channels_lint.diagnostics import (
+    Applicability,
+    AwaitAsyncMethod,
+    CallThrough,
+    Edit,
+    Fix,
+    MakeAsync,
+    Violation,
+    WrapIn,
+)
+
+DB_SYNC_TO_ASYNC = ("channels.db", "database_sync_to_async")
+SOO = "raises SynchronousOnlyOperation on the event loop"
+
+#: Async twins and the Django version that added them (channels-semantics.md §4.1, §3.3).
+QUERYSET_TWINS = dict.fromkeys(
+    ["get", "first", "last", "earliest", "latest", "create", "count", "exists", "update", "delete",
+     "get_or_create", "update_or_create", "bulk_create", "bulk_update", "aggregate", "in_bulk",
+     "contains", "explain"],
+    (4, 1),
+)
+INSTANCE_TWINS = {"save": (4, 2), "delete": (4, 2), "refresh_from_db": (4, 2)}
+RELATED_TWINS = {"add": (4, 2), "set": (4, 2), "remove": (4, 2), "clear": (4, 2),
+                 "create": (4, 1), "get_or_create": (4, 1), "update_or_create": (4, 1)}
+USER_TWINS = dict.fromkeys(
+    ["has_perm", "has_perms", "has_module_perms", "get_all_permissions", "get_group_permissions", "get_user_permissions"],
+    (5, 2),
+)
+SESSION_TWINS = {"save": (5, 1), "flush": (5, 1), "cycle_key": (5, 1), "delete": (5, 1)}
+FUNCTION_TWINS = {
+    "django.contrib.auth.authenticate": (5, 0),
+    "django.contrib.auth.login": (5, 0),
+    "django.contrib.auth.logout": (5, 0),
+    "django.contrib.auth.get_user": (5, 0),
+    "django.contrib.auth.update_session_auth_hash": (5, 0),
+}
 
 REGISTRY: dict[str, type[Rule]] = {}
 
@@ -43,6 +78,9 @@ class Rule:
     markers: ClassVar[tuple[str | tuple[str, ...], ...]] = ()
     valid: ClassVar[tuple[str, ...]] = ()
     invalid: ClassVar[tuple[Invalid, ...]] = ()
+    #: ``models.py`` of the project the examples (docs included) live in, for rules that
+    #: need the models index; tests lint the examples as ``consumers.py`` beside it.
+    example_models: ClassVar[str] = ""
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -72,6 +110,65 @@ class Rule:
             assert self.fix_applicability is not None, f"{self.code} has edits but no fix_applicability"
             fix = Fix(title, tuple(edits), self.fix_applicability, tuple(imports))
         return Violation(self.code, line, col, message, fix)
+
+    def operation_violation(self, operation: DbOperation) -> Violation:
+        """A violation for a database operation on the event loop, with the fix the
+        settings ask for: ``await database_sync_to_async(f)(args)`` (default), or the native
+        ``a*`` method (``--orm-style=async-methods``) where the target Django has it."""
+        a = self.analysis
+        node = operation.node
+        message = f"{operation.what} and {SOO}"
+        if not (a.can_await_here(node) and not a.is_awaited(node)) or operation.shape == "none":
+            return self.violation(node, message + "; move it into a `@database_sync_to_async` function")
+        twin = self._async_twin(operation)
+        if twin is not None:
+            name, imports = twin
+            return self.violation(
+                node, message + f"; use `await ...{name}(...)`", (AwaitAsyncMethod(a.span(node), name),),
+                f"Use the async method `{name}`", imports,
+            )
+        if operation.shape == "iterate":
+            loop = a.parents.get(node)
+            if a.settings.orm_style == "async-methods" and a.settings.django_version >= (4, 1) and isinstance(loop, ast.For) and loop.iter is node:
+                return self.violation(node, message + "; use `async for`", (MakeAsync(a.span(loop)),), "Use `async for`")
+            return self.violation(
+                node, message + "; use `async for` or `await database_sync_to_async(list)(...)`",
+                (WrapIn(a.span(node), "database_sync_to_async(list)", awaited=True),),
+                "Evaluate the queryset with `database_sync_to_async(list)`", (DB_SYNC_TO_ASYNC,),
+            )
+        assert isinstance(node, ast.Call)
+        return self.violation(
+            node, message + f"; use `await database_sync_to_async({a.source(node.func)})(...)`",
+            (CallThrough(a.span(node), "database_sync_to_async"),),
+            "Run the call through `database_sync_to_async`", (DB_SYNC_TO_ASYNC,),
+        )
+
+    def _async_twin(self, operation: DbOperation) -> tuple[str, tuple[tuple[str, str], ...]] | None:
+        """``(name, imports)`` of the native async method to call instead, if the settings
+        ask for it and the target Django has it."""
+        settings = self.analysis.settings
+        if settings.orm_style != "async-methods" or operation.shape != "call":
+            return None
+        method, evidence = operation.method, operation.evidence
+        if operation.func_name in FUNCTION_TWINS:
+            module, _, name = operation.func_name.rpartition(".")
+            if settings.django_version >= FUNCTION_TWINS[operation.func_name]:
+                return "a" + name, ((module, "a" + name),)
+            return None
+        if evidence is None:
+            table = SESSION_TWINS if operation.family == "api" else {}
+        elif evidence.kind.name == "INSTANCE":
+            table = USER_TWINS if method in USER_TWINS else INSTANCE_TWINS
+        elif evidence.relation is not None:
+            table = RELATED_TWINS
+            if method in ("remove", "clear") and evidence.relation_kind not in ("m2m", "reverse-m2m"):
+                # aremove/aclear exist on a reverse-FK manager only when the FK is nullable
+                return None
+        else:
+            table = QUERYSET_TWINS
+        if method in table and settings.django_version >= table[method]:
+            return "a" + method, ()
+        return None
 
     @classmethod
     def docs(cls) -> str:

@@ -1,0 +1,119 @@
+"""CHN109: other sync-only Django APIs in async code."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from channels_lint.diagnostics import Applicability, Violation
+from channels_lint.rules.base import Invalid, Rule
+
+
+class SyncOnlyDjangoApiInAsync(Rule):
+    """
+    ## What it does
+    Checks for sync-only Django APIs that touch the database in code that runs on the event
+    loop: `transaction.atomic` (as a `with` or on an `async def`), `connection.cursor()`,
+    `django.contrib.auth.authenticate/login/logout/get_user`, the session's `save()`,
+    `flush()`, `cycle_key()` and `delete()` (`self.scope["session"]`), and the user's
+    permission checks (`has_perm()`...).
+
+    ## Why is this bad?
+    They all reach the database and raise `SynchronousOnlyOperation`. Django's docs: "Transactions
+    are not currently supported with asynchronous queries and updates"; Channels' `login()`
+    does not save the session, and the docs' example saves it with
+    `await database_sync_to_async(self.scope["session"].save)()`.
+
+    ## Example
+    ```python
+    from channels.generic.websocket import AsyncWebsocketConsumer
+    from django.contrib.auth import authenticate
+
+
+    class LoginConsumer(AsyncWebsocketConsumer):
+        async def receive(self, text_data=None, bytes_data=None):
+            user = authenticate(username="ann", password=text_data)
+    ```
+
+    Use instead:
+    ```python
+    from channels.db import database_sync_to_async
+    from channels.generic.websocket import AsyncWebsocketConsumer
+    from django.contrib.auth import authenticate
+
+
+    class LoginConsumer(AsyncWebsocketConsumer):
+        async def receive(self, text_data=None, bytes_data=None):
+            user = await database_sync_to_async(authenticate)(username="ann", password=text_data)
+    ```
+
+    ## Fix safety
+    Calls get `await database_sync_to_async(f)(args)` and are safe. With
+    `--orm-style=async-methods` they become the native coroutine where the target Django has
+    it: `aauthenticate`/`alogin`/`alogout` (5.0), the session's `asave` (5.1),
+    `ahas_perm` (5.2). `transaction.atomic` gets no fix: move the whole block into a
+    `@database_sync_to_async` function.
+    """
+
+    code = "CHN109"
+    name = "sync-only-django-api-in-async"
+    markers = ("atomic", "cursor", "authenticate", "login", "logout", "get_user", "session", "has_perm", "permissions")
+    fix_applicability = Applicability.SAFE
+
+    valid = (
+        """
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.db import transaction
+from django.contrib.auth import aauthenticate
+
+class C(AsyncWebsocketConsumer):
+    async def receive(self, text_data=None, bytes_data=None):
+        user = await aauthenticate(username="a", password="b")
+        await database_sync_to_async(self.scope["session"].save)()
+        name = self.scope["user"].username
+
+    @database_sync_to_async
+    def store(self):
+        with transaction.atomic():
+            pass
+""",
+    )
+    invalid = (
+        Invalid(
+            """
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.contrib.auth import authenticate
+from django.db import connection, transaction
+
+class C(AsyncWebsocketConsumer):
+    @transaction.atomic  # error
+    async def connect(self):
+        user = authenticate(username="a", password="b")  # error
+        with transaction.atomic():  # error
+            cursor = connection.cursor()  # error
+        self.scope["session"].save()  # error
+        allowed = self.scope["user"].has_perm("chat.add_message")  # error
+""",
+            fixed="""
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.contrib.auth import authenticate
+from django.db import connection, transaction
+from channels.db import database_sync_to_async
+
+class C(AsyncWebsocketConsumer):
+    @transaction.atomic  # error
+    async def connect(self):
+        user = await database_sync_to_async(authenticate)(username="a", password="b")  # error
+        with transaction.atomic():  # error
+            cursor = await database_sync_to_async(connection.cursor)()  # error
+        await database_sync_to_async(self.scope["session"].save)()  # error
+        allowed = await database_sync_to_async(self.scope["user"].has_perm)("chat.add_message")  # error
+""",
+        ),
+    )
+
+    def check(self) -> Iterator[Violation]:
+        a = self.analysis
+        for operation in a.db_operations:
+            if operation.family == "api" and a.operation_context(operation).on_event_loop:
+                yield self.operation_violation(operation)
