@@ -53,6 +53,11 @@ SYNC_TO_ASYNC = frozenset(
     }
 )
 ASYNC_TO_SYNC = frozenset({"asgiref.sync.async_to_sync", "asgiref.sync.AsyncToSync"})
+#: Library functions that are coroutine functions (channels/auth.py, channels/db.py).
+KNOWN_COROUTINE_FUNCTIONS = frozenset(
+    {"channels.auth.login", "channels.auth.logout", "channels.auth.get_user", "channels.db.aclose_old_connections",
+     "asyncio.sleep"}
+)
 GET_CHANNEL_LAYER = "channels.layers.get_channel_layer"
 
 #: Channel-layer methods; all are coroutines (channels/layers.py, channels_redis/core.py).
@@ -98,21 +103,10 @@ ASYNC_CONSUMER_COROUTINES = frozenset(
     }
 )
 
-#: Handlers that Channels awaits on an async consumer; a sync ``def`` override still runs
-#: on the event loop thread (consumer.py ``dispatch`` awaits the handler's result).
-ASYNC_CONSUMER_HANDLERS = frozenset(
-    {
-        "connect",
-        "disconnect",
-        "receive",
-        "receive_json",
-        "websocket_connect",
-        "websocket_receive",
-        "websocket_disconnect",
-        "handle",
-        "http_request",
-        "http_disconnect",
-    }
+#: Methods a sync consumer calls synchronously (channels/generic/websocket.py, consumer.py).
+SYNC_CONSUMER_HANDLERS = frozenset(
+    {"connect", "disconnect", "receive", "receive_json", "websocket_connect", "websocket_receive",
+     "websocket_disconnect", "accept", "close", "send", "send_json", "encode_json", "decode_json"}
 )
 
 MANAGER_ATTRIBUTES = frozenset({"objects", "_default_manager", "_base_manager"})
@@ -603,7 +597,9 @@ class ModuleAnalysis:
         cls = self.parents.get(scope)
         if isinstance(cls, ast.ClassDef):
             consumer = self.consumers.get(cls)
-            if consumer is not None and consumer.is_async and scope.name in ASYNC_CONSUMER_HANDLERS:
+            if consumer is not None and consumer.is_async and (
+                scope.name in ASYNC_CONSUMER_COROUTINES or scope.name in self.event_handler_names
+            ):
                 return Context.LOOP_SYNC
         return Context.SYNC
 
@@ -1033,6 +1029,65 @@ class ModuleAnalysis:
 
     def operation_context(self, operation: DbOperation) -> Context:
         return self.context(operation.scope) if operation.scope is not None else self.context(operation.node)
+
+    @functools.cached_property
+    def event_handler_names(self) -> frozenset[str]:
+        """Handler names of the event types sent in this module: ``{"type": "chat.message"}``
+        is handled by ``chat_message`` (consumer.py ``get_handler_name``: ``.`` -> ``_``)."""
+        names = set()
+        for display in self.nodes(ast.Dict):
+            for key, value in zip(display.keys, display.values):
+                if (
+                    isinstance(key, ast.Constant) and key.value == "type"
+                    and isinstance(value, ast.Constant) and isinstance(value.value, str)
+                    and not value.value.startswith(("websocket.", "http."))
+                ):
+                    names.add(value.value.replace(".", "_"))
+        return frozenset(names)
+
+    # ---------------------------------------------------------------- coroutines
+    def coroutine_call(self, call: ast.Call) -> str | None:
+        """Why calling ``call`` returns a coroutine (a phrase for messages), or ``None``.
+
+        Channel-layer methods; a consumer's own ``async def`` methods and its
+        ``sync_to_async``/``database_sync_to_async``-decorated ones; the async consumer
+        methods Channels defines (``send``, ``accept``...); module-level coroutine functions
+        and decorated helpers; ``channels.auth.login/logout/get_user``; and
+        ``database_sync_to_async(f)(...)`` itself.
+        """
+        func = call.func
+        if any(layer.call is call and layer.bridge is None for layer in self.layer_calls):
+            return f"channel-layer method `{self.source(func)}`"
+        if isinstance(func, ast.Call) and self.is_bridge(func.func):
+            return f"`{self.source(func)}`"
+        qualified = self.qualname(func) if isinstance(func, (ast.Name, ast.Attribute)) else None
+        if qualified in KNOWN_COROUTINE_FUNCTIONS:
+            return f"coroutine function `{self.source(func)}`"
+        if isinstance(func, ast.Name) and func.id not in self.imports:
+            function = self._module_functions.get(func.id)
+            if function is not None and self._returns_coroutine(function):
+                return f"coroutine function `{func.id}`"
+            return None
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
+            cls = self.enclosing_class(call)
+            if cls is None:
+                return None
+            method = self.class_methods(cls).get(func.attr)
+            if method is not None:
+                return f"coroutine method `{self.source(func)}`" if self._returns_coroutine(method) else None
+            consumer = self.consumers.get(cls)
+            if consumer is not None and consumer.is_async and func.attr in ASYNC_CONSUMER_COROUTINES:
+                return f"coroutine method `{self.source(func)}`"
+        return None
+
+    @functools.cached_property
+    def _module_functions(self) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
+        return {node.name: node for node in self.tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+
+    def _returns_coroutine(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
+        if isinstance(function, ast.AsyncFunctionDef):
+            return not self.is_async_generator(function)
+        return any(self.is_bridge(decorator) for decorator in function.decorator_list)
 
     # ---------------------------------------------------------------- channel layer
     def is_channel_layer(self, node: ast.expr) -> bool:

@@ -41,12 +41,6 @@ KIND_CODES = {
 #: Expectations owned by rules that later issues build (file stem, line, kind) -> reason.
 PENDING = {
     ("03_lazy_fk_in_async_connect", 15, "lazy-fk"): "CHN103 (async-context issue)",
-    ("05_async_to_sync_in_async_consumer", 13, "async-to-sync-in-async"): "CHN106 (async-context issue)",
-    ("05_async_to_sync_in_async_consumer", 19, "async-to-sync-in-async"): "CHN106 (async-context issue)",
-    ("08_sync_connect_in_async_consumer", 10, "sync-def-in-async"): "CHN108 (async-context issue)",
-    ("08_sync_connect_in_async_consumer", 12, "async-to-sync-in-async"): "CHN106 (async-context issue)",
-    ("09_group_send_without_async_to_sync", 11, "missing-async-to-sync"): "CHN107 (async-context issue)",
-    ("09_group_send_without_async_to_sync", 19, "missing-async-to-sync"): "CHN107 (async-context issue)",
     ("13_uuid_and_datetime_in_send_json", 15, "uuid-payload"): "send_json payloads (serialization issue)",
     ("13_uuid_and_datetime_in_send_json", 15, "datetime-payload"): "send_json payloads (serialization issue)",
     ("18_group_send_type_without_handler", 18, "no-handler"): "event handlers (serialization issue)",

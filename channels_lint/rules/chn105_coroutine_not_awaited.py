@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from channels_lint.analysis import ASYNC_CONSUMER_COROUTINES
 from channels_lint.diagnostics import AddAwait, Applicability, Violation
 from channels_lint.rules.base import Invalid, Rule
 
@@ -13,16 +12,19 @@ from channels_lint.rules.base import Invalid, Rule
 class CoroutineNotAwaited(Rule):
     """
     ## What it does
-    Checks for calls whose result is a coroutine that is then thrown away: `self.send(...)`,
-    `self.send_json(...)`, `self.accept()`, `self.close()` and the consumer's own `async def`
-    methods in an async consumer, every channel-layer method (`group_send`, `group_add`,
-    `send`, ...) and module-level coroutine functions, called as a statement without `await`.
+    Checks for calls whose result is a coroutine that is thrown away or only tested for
+    truth: `self.send(...)`, `self.send_json(...)`, `self.accept()`, `self.close()` and the
+    consumer's own `async def` methods in an async consumer, methods and functions decorated
+    with `database_sync_to_async`/`sync_to_async`, `database_sync_to_async(f)(...)`, every
+    channel-layer method (`group_send`, `group_add`, `send`, ...), module-level coroutine
+    functions, and `channels.auth.login/logout/get_user`.
 
     ## Why is this bad?
     Calling a coroutine function only creates the coroutine; nothing runs until it is
     awaited. The message is never sent, the group never joined, the connection never
     accepted, and the only trace is `RuntimeWarning: coroutine '...' was never awaited`
-    (Channels `consumer.py`/`layers.py`: all of these are `async def`).
+    (Channels `consumer.py`/`layers.py`: all of these are `async def`). In a condition it is
+    worse: `if self.user_may_edit(room):` is always true, because a coroutine object is truthy.
 
     ## Example
     ```python
@@ -49,21 +51,24 @@ class CoroutineNotAwaited(Rule):
     ## Fix safety
     The fix adds `await` and is safe: it runs the coroutine the code already created. No fix
     is offered inside a sync `def` that an async consumer calls on the event loop (it cannot
-    `await`; make it `async def` first), a lambda, an f-string or a generator expression.
+    `await`; make it `async def` first, see CHN108), a lambda, an f-string, a class body or a
+    generator expression.
 
     ## Known problems
-    Only coroutines discarded as a statement are reported; a coroutine stored in a variable,
-    passed on or returned is assumed to be awaited later.
+    Only coroutines discarded as a statement or tested for truth are reported; a coroutine
+    stored in a variable, passed on (`asyncio.create_task`, `gather`) or returned is assumed
+    to be awaited later.
     """
 
     code = "CHN105"
-    markers = ("async def", "Async", "WebsocketDenier")
     name = "coroutine-not-awaited"
+    markers = ("async def", "Async", "WebsocketDenier")
     fix_applicability = Applicability.SAFE
 
     valid = (
         """
 import asyncio
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer, WebsocketConsumer
 
 async def notify(layer):
@@ -74,7 +79,16 @@ class A(AsyncWebsocketConsumer):
         await self.accept()
         task = asyncio.create_task(self.channel_layer.group_send("g", {"type": "x"}))
         asyncio.ensure_future(notify(self.channel_layer))
+        if await self.may_join():
+            pass
         return self.close()
+
+    async def group_send(self):
+        pass
+
+    @database_sync_to_async
+    def may_join(self):
+        return True
 
 class S(WebsocketConsumer):
     def connect(self):
@@ -85,6 +99,8 @@ class S(WebsocketConsumer):
     invalid = (
         Invalid(
             """
+from channels.auth import login
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 
@@ -97,11 +113,22 @@ class C(AsyncJsonWebsocketConsumer):
         self.accept()  # error
         self.refresh()  # error
         announce("hello")  # error
+        login(self.scope, self.scope["user"])  # error
+        if self.may_edit():  # error
+            database_sync_to_async(self.scope["session"].save)()  # error
 
     async def refresh(self):
-        self.send_json({"ok": True})  # error
+        async def inner():
+            self.send_json({"ok": True})  # error
+        await inner()
+
+    @database_sync_to_async
+    def may_edit(self):
+        return False
 """,
             fixed="""
+from channels.auth import login
+from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import get_channel_layer
 
@@ -114,47 +141,35 @@ class C(AsyncJsonWebsocketConsumer):
         await self.accept()  # error
         await self.refresh()  # error
         await announce("hello")  # error
+        await login(self.scope, self.scope["user"])  # error
+        if await self.may_edit():  # error
+            await database_sync_to_async(self.scope["session"].save)()  # error
 
     async def refresh(self):
-        await self.send_json({"ok": True})  # error
+        async def inner():
+            await self.send_json({"ok": True})  # error
+        await inner()
+
+    @database_sync_to_async
+    def may_edit(self):
+        return False
 """,
         ),
     )
 
     def check(self) -> Iterator[Violation]:
         a = self.analysis
-        layer_calls = {layer_call.call for layer_call in a.layer_calls if layer_call.bridge is None}
-        module_coroutines = {
-            node.name for node in a.tree.body if isinstance(node, ast.AsyncFunctionDef) and not a.is_async_generator(node)
-        }
-        for statement in a.nodes(ast.Expr):
-            call = statement.value
-            if not isinstance(call, ast.Call) or not a.context(call).on_event_loop:
+        for call in a.nodes(ast.Call):
+            if not (isinstance(a.parents.get(call), ast.Expr) or a.truth_tested(call)):
                 continue
-            if call in layer_calls:
-                what = f"channel-layer method `{a.source(call.func)}`"
-            elif isinstance(call.func, ast.Name) and call.func.id in module_coroutines and call.func.id not in a.imports:
-                what = f"coroutine function `{call.func.id}`"
-            elif self._is_consumer_coroutine(call):
-                what = f"coroutine method `{a.source(call.func)}`"
-            else:
+            if not a.context(call).on_event_loop:
                 continue
-            message = f"{what} returns a coroutine that is never awaited, so it never runs; use `await {a.source(call.func)}(...)`"
+            what = a.coroutine_call(call)
+            if what is None:
+                continue
+            outcome = "is always true" if a.truth_tested(call) else "never runs"
+            message = f"{what} returns a coroutine that is never awaited, so it {outcome}; use `await {a.source(call.func)}(...)`"
             if a.can_await_here(call):
                 yield self.violation(call, message, (AddAwait(a.span(call)),), "Add `await`")
             else:
                 yield self.violation(call, message + " in an `async def`")
-
-    def _is_consumer_coroutine(self, call: ast.Call) -> bool:
-        a = self.analysis
-        func = call.func
-        if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self"):
-            return False
-        cls = a.enclosing_class(call)
-        if cls is None:
-            return False
-        method = a.class_methods(cls).get(func.attr)
-        if method is not None:
-            return isinstance(method, ast.AsyncFunctionDef) and not a.is_async_generator(method)
-        consumer = a.consumers.get(cls)
-        return consumer is not None and consumer.is_async and func.attr in ASYNC_CONSUMER_COROUTINES

@@ -1,0 +1,120 @@
+"""CHN106: ``async_to_sync`` called in code that runs on the event loop."""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+
+from channels_lint.analysis import ASYNC_TO_SYNC
+from channels_lint.diagnostics import Applicability, AwaitInsteadOfAsyncToSync, Violation
+from channels_lint.rules.base import Invalid, Rule
+
+
+class AsyncToSyncInAsync(Rule):
+    """
+    ## What it does
+    Checks for `async_to_sync(f)(args)` (and `async_to_sync(f(args))`) in code that runs on
+    the event loop: an `async def`, or a sync handler that an async consumer calls on the
+    loop.
+
+    ## Why is this bad?
+    `async_to_sync` refuses to run in a thread that has a running event loop:
+    `RuntimeError: You cannot use AsyncToSync in the same thread as an async event loop -
+    just await the async function directly.` (asgiref/sync.py). The handler dies, and with
+    it the connection.
+
+    ## Example
+    ```python
+    from asgiref.sync import async_to_sync
+    from channels.generic.websocket import AsyncWebsocketConsumer
+
+
+    class FeedConsumer(AsyncWebsocketConsumer):
+        async def connect(self):
+            async_to_sync(self.channel_layer.group_add)("feed", self.channel_name)
+            await self.accept()
+    ```
+
+    Use instead:
+    ```python
+    from channels.generic.websocket import AsyncWebsocketConsumer
+
+
+    class FeedConsumer(AsyncWebsocketConsumer):
+        async def connect(self):
+            await self.channel_layer.group_add("feed", self.channel_name)
+            await self.accept()
+    ```
+
+    ## Fix safety
+    `async_to_sync(f)(args)` becomes `await f(args)`, which is what the call meant; safe. No
+    fix in a sync `def` (it cannot `await`; see CHN108), a lambda, an f-string, a class body
+    or a generator expression. An `async_to_sync` import left unused is not removed.
+    """
+
+    code = "CHN106"
+    name = "async-to-sync-in-async"
+    markers = ("async_to_sync", "AsyncToSync")
+    fix_applicability = Applicability.SAFE
+
+    valid = (
+        """
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.layers import get_channel_layer
+
+def push(group):
+    async_to_sync(get_channel_layer().group_send)(group, {"type": "x"})
+
+async def handler():
+    await sync_to_async(push)("g")
+""",
+    )
+    invalid = (
+        Invalid(
+            """
+from asgiref.sync import async_to_sync
+from channels.consumer import AsyncConsumer
+
+class C(AsyncConsumer):
+    async def websocket_connect(self, event):
+        async_to_sync(self.channel_layer.group_add)("feed", self.channel_name)  # error
+        result = async_to_sync(self.compute(1))  # error
+
+    async def compute(self, n):
+        return n
+""",
+            fixed="""
+from asgiref.sync import async_to_sync
+from channels.consumer import AsyncConsumer
+
+class C(AsyncConsumer):
+    async def websocket_connect(self, event):
+        await self.channel_layer.group_add("feed", self.channel_name)  # error
+        result = await self.compute(1)  # error
+
+    async def compute(self, n):
+        return n
+""",
+        ),
+    )
+
+    def check(self) -> Iterator[Violation]:
+        a = self.analysis
+        for call in a.nodes(ast.Call):
+            if not a.resolves_to(call.func, ASYNC_TO_SYNC) or not call.args:
+                continue
+            parent = a.parents.get(call)
+            outer = parent if isinstance(parent, ast.Call) and parent.func is call else None
+            if outer is None and not isinstance(call.args[0], ast.Call):
+                continue  # async_to_sync(f) made but not called here
+            if not a.context(call).on_event_loop:
+                continue
+            target = outer or call
+            message = (
+                f"`{a.source(call)}` raises RuntimeError in a thread with a running event loop; "
+                f"await the coroutine directly"
+            )
+            if a.can_await_here(target):
+                yield self.violation(call, message, (AwaitInsteadOfAsyncToSync(a.span(target)),), "Await it directly")
+            else:
+                yield self.violation(call, message + " in an `async def`")
