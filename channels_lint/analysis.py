@@ -555,23 +555,45 @@ class ModuleAnalysis:
         return order
 
     # ---------------------------------------------------------------- context
-    def is_bridge(self, node: ast.expr, bridges: frozenset[str] = SYNC_TO_ASYNC) -> bool:
-        """``sync_to_async`` / ``database_sync_to_async`` (or another set), bare or called."""
+    def is_bridge(self, node: ast.expr) -> bool:
+        """``sync_to_async`` / ``database_sync_to_async``, bare or called, or a function of
+        this module that returns one applied to its argument (a project's own wrapper, one
+        level deep)."""
         if isinstance(node, ast.Call):
             node = node.func
-        return self.resolves_to(node, bridges)
+        if self.resolves_to(node, SYNC_TO_ASYNC):
+            return True
+        return isinstance(node, ast.Name) and node.id in self._bridge_wrappers
+
+    @functools.cached_property
+    def _bridge_wrappers(self) -> frozenset[str]:
+        wrappers = set()
+        for function in self.tree.body:
+            if isinstance(function, ast.FunctionDef):
+                for node in _walk_scope(function.body):
+                    if isinstance(node, ast.Return) and isinstance(node.value, ast.Call):
+                        call = node.value
+                        bridge = call.func.func if isinstance(call.func, ast.Call) else call.func
+                        if self.resolves_to(bridge, SYNC_TO_ASYNC):
+                            wrappers.add(function.name)
+        return frozenset(wrappers)
 
     @functools.cached_property
     def _thread_functions(self) -> frozenset[str]:
-        """Names of functions passed by name to a sync-to-async bridge anywhere."""
+        """Names of functions passed by name to a thread runner anywhere:
+        ``sync_to_async(f)``, ``database_sync_to_async(f)``, ``asyncio.to_thread(f, ...)``,
+        ``loop.run_in_executor(executor, f, ...)``."""
         names = set()
         for call in self.nodes(ast.Call):
-            if self.is_bridge(call.func) and call.args:
+            target = None
+            if (self.is_bridge(call.func) or self.resolves_to(call.func, "asyncio.to_thread")) and call.args:
                 target = call.args[0]
-                if isinstance(target, ast.Name):
-                    names.add(target.id)
-                elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id in ("self", "cls"):
-                    names.add(target.attr)
+            elif isinstance(call.func, ast.Attribute) and call.func.attr == "run_in_executor" and len(call.args) > 1:
+                target = call.args[1]
+            if isinstance(target, ast.Name):
+                names.add(target.id)
+            elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id in ("self", "cls"):
+                names.add(target.attr)
         return frozenset(names)
 
     def context(self, node: ast.AST) -> Context:
@@ -1044,6 +1066,56 @@ class ModuleAnalysis:
                 ):
                     names.add(value.value.replace(".", "_"))
         return frozenset(names)
+
+    # ---------------------------------------------------------------- database helpers
+    @functools.cached_property
+    def database_functions(self) -> dict[ast.FunctionDef, str]:
+        """Sync functions and methods (not run through a bridge) that touch the database, in
+        their own body or by calling another such function of this module; the value is
+        the first database operation found, quoted for messages."""
+        found: dict[ast.FunctionDef, str] = {}
+        for operation in self.db_operations:
+            scope = operation.scope or self.enclosing_scope(operation.node)
+            if isinstance(scope, ast.FunctionDef) and self.context(scope) is Context.SYNC:
+                found.setdefault(scope, f"`{self.source(operation.node)}`")
+        changed = True
+        while changed:  # through helpers of helpers, to a fixed point
+            changed = False
+            for call in self.nodes(ast.Call):
+                callee = self.local_function(call)
+                caller = self.enclosing_scope(call)
+                if (
+                    callee in found
+                    and isinstance(caller, ast.FunctionDef)
+                    and caller not in found
+                    and self.context(caller) is Context.SYNC
+                ):
+                    found[caller] = f"`{self.source(call.func)}()`"
+                    changed = True
+        return found
+
+    def local_function(self, call: ast.Call) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
+        """The module function (``f(...)``) or method of the caller's class (``self.m(...)``)
+        that ``call`` calls, if it is defined in this module."""
+        func = call.func
+        if isinstance(func, ast.Name) and func.id not in self.imports:
+            return self._module_functions.get(func.id)
+        if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
+            cls = self.enclosing_class(call)
+            if cls is not None:
+                return self.class_methods(cls).get(func.attr)
+        return None
+
+    def references(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.expr]:
+        """Loads of a module function's name, or of ``self.<method>`` in its class."""
+        cls = self.parents.get(function)
+        if isinstance(cls, ast.ClassDef):
+            return [
+                node for node in self.nodes(ast.Attribute)
+                if node.attr == function.name and isinstance(node.value, ast.Name) and node.value.id == "self"
+                and self.enclosing_class(node) is cls
+            ]
+        return [node for node in self.nodes(ast.Name) if node.id == function.name and isinstance(node.ctx, ast.Load)]
 
     # ---------------------------------------------------------------- coroutines
     def coroutine_call(self, call: ast.Call) -> str | None:

@@ -4,6 +4,7 @@ from channels_lint.rules import (  # noqa: F401 - imported to register the rules
     chn101_sync_orm_query,
     chn102_model_instance_query,
     chn103_lazy_relation_access,
+    chn104_sync_database_helper,
     chn105_coroutine_not_awaited,
     chn106_async_to_sync_in_async,
     chn107_layer_call_without_async_to_sync,

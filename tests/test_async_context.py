@@ -1,0 +1,292 @@
+"""Issue 3's list of production patterns: what must stay silent and what must be found."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from channels_lint.engine import Source, lint
+from channels_lint.fixes import fix_bytes
+
+MODELS = """
+from django.db import models
+
+class Room(models.Model):
+    name = models.CharField(max_length=20)
+    members = models.ManyToManyField("auth.User", related_name="rooms")
+
+class Subscription(models.Model):
+    room = models.ForeignKey(Room, on_delete=models.CASCADE)
+    phase = models.CharField(max_length=20)
+
+class PublishedManager(models.Manager):
+    pass
+
+class Post(models.Model):
+    title = models.CharField(max_length=20)
+    published = PublishedManager()
+"""
+
+SILENT = {
+    "decorated-methods": """
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from .models import Room
+
+class C(AsyncWebsocketConsumer):
+    async def connect(self):
+        await self.load()
+        await self.store("x")
+
+    @database_sync_to_async
+    def load(self):
+        return list(Room.objects.all())
+
+    @staticmethod
+    @database_sync_to_async
+    def store(name):
+        Room.objects.create(name=name)
+""",
+    "bound-method-and-lambda-wrapping": """
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from .models import Room, Subscription
+
+async def handler(sub: Subscription):
+    room = await Room.objects.aget(pk=1)
+    await database_sync_to_async(room.save)()
+    phase = await sync_to_async(lambda: sub.phase)()
+    label = await sync_to_async(lambda: Subscription.objects.get(pk=1).room.name)()
+""",
+    "module-level-decorated-helper": """
+from channels.db import database_sync_to_async
+from .models import Room
+
+@database_sync_to_async
+def rooms():
+    return list(Room.objects.all())
+
+async def handler():
+    return await rooms()
+""",
+    "own-wrapper-one-level-deep": """
+from channels.db import database_sync_to_async
+from .models import Room
+
+def db_task(function):
+    return database_sync_to_async(function)
+
+@db_task
+def rooms():
+    return list(Room.objects.all())
+
+async def handler():
+    return await rooms()
+""",
+    "to-thread": """
+import asyncio
+from .models import Room
+
+def count():
+    return Room.objects.count()
+
+async def handler():
+    return await asyncio.to_thread(count)
+""",
+    "run-until-complete-in-sync-code": """
+import asyncio
+from channels.layers import get_channel_layer
+
+def notify():
+    layer = get_channel_layer()
+    loop = asyncio.new_event_loop()
+    loop.run_until_complete(layer.group_send("g", {"type": "x"}))
+""",
+    "queryset-class-attribute": """
+from channels.generic.websocket import AsyncWebsocketConsumer
+from .models import Room
+
+class C(AsyncWebsocketConsumer):
+    queryset = Room.objects.filter(name__startswith="a")
+    rooms = Room.objects.all()[:5]
+""",
+    "consumer-inside-a-test-function": """
+from channels.generic.websocket import WebsocketConsumer
+from .models import Room
+
+def test_consumer():
+    class Echo(WebsocketConsumer):
+        def connect(self):
+            Room.objects.create(name="x")
+            self.accept()
+""",
+    "async-class-named-websocketconsumer": """
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+class WebsocketConsumer(AsyncWebsocketConsumer):
+    async def connect(self):
+        await self.accept()
+""",
+    "consumer-method-called-group-send": """
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+class C(AsyncWebsocketConsumer):
+    async def connect(self):
+        await self.group_send("x")
+
+    async def group_send(self, text):
+        await self.send(text_data=text)
+""",
+    "scope-user-plain-fields": """
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+class C(AsyncWebsocketConsumer):
+    async def connect(self):
+        user = self.scope["user"]
+        if user.is_authenticated and user.username:
+            await self.accept()
+""",
+    "async-orm-methods": """
+from .models import Post, Room
+
+async def handler():
+    room = await Room.objects.aget(pk=1)
+    async for post in Post.published.filter(title="x"):
+        pass
+    total = await Post.published.acount()
+    first = await Room.objects.filter(name="a").afirst()
+""",
+}
+
+FOUND = {
+    "sync-helper-len-of-related-manager": ("""
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+def member_count(room):
+    return len(room.members.all())
+
+class C(AsyncWebsocketConsumer):
+    async def join(self, room):
+        return member_count(room)
+""", [(9, "CHN104")]),
+    "custom-manager": ("""
+from .models import Post
+
+async def handler():
+    return Post.published.count()
+""", [(5, "CHN101")]),
+    "str-of-queryset-and-values-list-index": ("""
+from .models import Room
+
+async def handler():
+    text = str(Room.objects.all())
+    first = Room.objects.values_list("name", flat=True)[0]
+    sql = str(Room.objects.all().query)
+""", [(5, "CHN101"), (6, "CHN101")]),
+    "related-manager-write": ("""
+from .models import Room
+
+async def handler(user):
+    room = await Room.objects.aget(pk=1)
+    room.members.add(user)
+""", [(6, "CHN102")]),
+    "scope-user-relation": ("""
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+class C(AsyncWebsocketConsumer):
+    async def connect(self):
+        rooms = [room.name for room in self.scope["user"].rooms.all()]
+""", [(6, "CHN103")]),
+}
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "manage.py").write_text("")
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "models.py").write_text(MODELS)
+    return tmp_path / "app" / "consumers.py"
+
+
+def findings(path: Path, source: str) -> list[tuple[int, str]]:
+    path.write_text(source)
+    return [(v.line, v.code) for v in lint(Source.from_text(source), path=str(path))]
+
+
+@pytest.mark.parametrize("source", SILENT.values(), ids=SILENT.keys())
+def test_production_patterns_stay_silent(project: Path, source: str) -> None:
+    assert findings(project, source) == []
+
+
+@pytest.mark.parametrize(("source", "expected"), FOUND.values(), ids=FOUND.keys())
+def test_async_context_bugs_are_found(project: Path, source: str, expected) -> None:
+    assert findings(project, source) == expected
+
+
+ORM_STYLE = """
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.contrib.auth import authenticate
+from .models import Room
+
+class C(AsyncWebsocketConsumer):
+    async def connect(self):
+        room = Room.objects.get(pk=1)
+        for other in Room.objects.all():
+            pass
+        room.save()
+        room.members.add(self.scope["user"])
+        user = authenticate(username="a", password="b")
+        self.scope["session"].save()
+"""
+
+
+@pytest.mark.parametrize(
+    ("django_version", "expected"),
+    [
+        ("6.1", [
+            "room = await Room.objects.aget(pk=1)",
+            "async for other in Room.objects.all():",
+            "await room.asave()",
+            'await room.members.aadd(self.scope["user"])',
+            'user = await aauthenticate(username="a", password="b")',
+            'await self.scope["session"].asave()',
+            "from django.contrib.auth import aauthenticate",
+        ]),
+        ("4.1", [
+            "room = await Room.objects.aget(pk=1)",
+            "async for other in Room.objects.all():",
+            "await database_sync_to_async(room.save)()",
+            'await database_sync_to_async(room.members.add)(self.scope["user"])',
+            'user = await database_sync_to_async(authenticate)(username="a", password="b")',
+            'await database_sync_to_async(self.scope["session"].save)()',
+        ]),
+        ("4.0", [
+            "room = await database_sync_to_async(Room.objects.get)(pk=1)",
+            "for other in await database_sync_to_async(list)(Room.objects.all()):",
+        ]),
+    ],
+)
+def test_async_methods_style_follows_the_target_django(project: Path, django_version: str, expected: list[str]) -> None:
+    project.write_text(ORM_STYLE)
+    result = fix_bytes(ORM_STYLE.encode(), filename=str(project), django_version=django_version, orm_style="async-methods")
+    assert result.error is None
+    fixed = result.fixed.decode()
+    for line in expected:
+        assert line in fixed
+    compile(fixed, "fixed", "exec")
+    again = fix_bytes(result.fixed, filename=str(project), django_version=django_version, orm_style="async-methods")
+    assert not again.changed
+
+
+def test_target_version_is_read_from_the_project_pins(tmp_path: Path) -> None:
+    from channels_lint.project import pinned_versions, project_settings
+
+    (tmp_path / "requirements.txt").write_text("Django>=4.2,<5.0\nchannels==4.1.0\n")
+    (tmp_path / "pyproject.toml").write_text('[tool.channels_lint]\norm-style = "async-methods"\n')
+    assert pinned_versions(tmp_path) == {"django": (4, 2), "channels": (4, 1)}
+    settings = project_settings(tmp_path)
+    assert (settings.django_version, settings.channels_version, settings.orm_style) == ((4, 2), (4, 1), "async-methods")
+    assert project_settings(tmp_path, django_version="5.1").django_version == (5, 1)
+    with pytest.raises(ValueError):
+        project_settings(tmp_path, orm_style="fast")
