@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 from pathlib import Path
@@ -38,3 +39,15 @@ def require_service(name: str, host: str, port: int) -> None:
 def redis_url() -> str:
     require_service("Redis", REDIS_HOST, REDIS_PORT)
     return f"redis://{REDIS_HOST}:{REDIS_PORT}/0"
+
+
+@pytest.fixture(scope="session")
+def thread_connections_closed(django_db_setup, django_db_blocker):
+    """Close the database connections that ``database_sync_to_async``'s worker thread
+    opened, before the test database is dropped (PostgreSQL refuses to drop a database
+    that still has sessions)."""
+    yield
+    from asgiref.sync import sync_to_async
+    from django.db import connections
+
+    asyncio.run(sync_to_async(connections.close_all)())

@@ -35,6 +35,8 @@ from channels_lint.fixes import fix_bytes
 
 from .conftest import FIXTURES
 
+pytestmark = pytest.mark.behaviour
+
 PROJECT = FIXTURES / "chat_project"
 EXPECTED = FIXTURES / "chat_project_fixed"
 APP = PROJECT / "chat"
@@ -178,7 +180,7 @@ async def chat_scenario(application) -> dict:
 
 
 @pytest.fixture(autouse=True)
-def collect_garbage():
+def collect_garbage(thread_connections_closed):
     """Run the finalisers of the consumers a test leaves behind now, not later inside some
     ast.parse: on CPython 3.11 a finaliser that logs a traceback (traceback uses ast for its
     carets) during ast.parse corrupts ast's recursion counter."""
