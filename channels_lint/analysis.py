@@ -22,7 +22,7 @@ import ast
 import copy
 import enum
 import functools
-from collections import defaultdict
+from collections import defaultdict, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -269,6 +269,8 @@ class DbOperation:
     scope: ast.AST | None = field(default=None, compare=False)
 
 
+_BINDERS = (ast.Assign, ast.AnnAssign, ast.AugAssign, ast.For, ast.AsyncFor, ast.NamedExpr, ast.With, ast.AsyncWith)
+
 FunctionNode = ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda
 Scope = FunctionNode | ast.Module
 
@@ -368,11 +370,28 @@ class ModuleAnalysis:
         self.path = str(Path(path).resolve()) if path else None
         self.settings = settings or Settings()
         self.parents: dict[ast.AST, ast.AST] = {}
+        #: The innermost function or lambda whose body holds each node (the module for none).
+        self._scopes: dict[ast.AST, Scope] = {tree: tree}
         self._by_type: dict[type, list[ast.AST]] = defaultdict(list)
-        for node in ast.walk(tree):
+        #: Statements and expressions that bind names, by scope (read in source order).
+        self._binders: dict[Scope, list[ast.AST]] = defaultdict(list)
+        queue = deque([tree])
+        while queue:
+            node = queue.popleft()
             self._by_type[type(node)].append(node)
+            scope = self._scopes[node]
+            if isinstance(node, _BINDERS):
+                self._binders[scope].append(node)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                inner = set(map(id, node.body))
+            elif isinstance(node, ast.Lambda):
+                inner = {id(node.body)}
+            else:
+                inner = ()
             for child in ast.iter_child_nodes(node):
                 self.parents[child] = node
+                self._scopes[child] = node if id(child) in inner else scope
+                queue.append(child)
         self.imports = self._collect_imports()
         self.classes: dict[str, ast.ClassDef] = {
             node.name: node for node in self.nodes(ast.ClassDef) if isinstance(self.parents.get(node), ast.Module)
@@ -393,18 +412,15 @@ class ModuleAnalysis:
         """The innermost function, async function or lambda whose *body* holds ``node``, else
         the module.  Decorators, defaults and annotations belong to the outer scope: they run
         when the ``def`` statement runs."""
-        return self._scope_chain(node)[0] if self._scope_chain(node) else self.tree
+        return self._scopes.get(node, self.tree)
 
     def _scope_chain(self, node: ast.AST) -> list[FunctionNode]:
         """Functions and lambdas whose body holds ``node``, innermost first."""
         chain: list[FunctionNode] = []
-        child = node
-        for parent in self.ancestors(node):
-            if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef)) and child in parent.body:
-                chain.append(parent)
-            elif isinstance(parent, ast.Lambda) and child is parent.body:
-                chain.append(parent)
-            child = parent
+        scope = self.enclosing_scope(node)
+        while scope is not self.tree:
+            chain.append(scope)
+            scope = self.enclosing_scope(scope)
         return chain
 
     def enclosing_class(self, node: ast.AST) -> ast.ClassDef | None:
@@ -840,12 +856,12 @@ class ModuleAnalysis:
                 bindings[name] = Evidence(evidence.kind, None if previous.model != evidence.model else evidence.model,
                                           previous.loaded & evidence.loaded)
 
-        body = scope.body if not isinstance(scope, ast.Lambda) else []
         if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
             arguments = scope.args
             for argument in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs):
                 conflicted.add(argument.arg)  # parameters are not proven ORM values
-        for node in _walk_scope(body):
+        in_source_order = sorted(self._binders.get(scope, ()), key=lambda n: (n.lineno, n.col_offset))
+        for node in in_source_order:
             if isinstance(node, ast.Assign):
                 for target in node.targets:
                     self._bind_target(target, node.value, bind)
@@ -1174,9 +1190,9 @@ class ModuleAnalysis:
 
     @_per_instance_cache
     def _layer_names(self, scope: Scope) -> frozenset[str]:
-        body = scope.body if not isinstance(scope, ast.Lambda) else []
+        """Names bound in ``scope`` to ``get_channel_layer()`` or ``self.channel_layer``."""
         names = set()
-        for node in _walk_scope(body):
+        for node in self._binders.get(scope, ()):
             if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
                 value = node.value
                 if isinstance(value, ast.Call) and self.resolves_to(value.func, GET_CHANNEL_LAYER):

@@ -56,7 +56,7 @@ class SyncOnlyDjangoApiInAsync(Rule):
 
     code = "CHN109"
     name = "sync-only-django-api-in-async"
-    markers = ("atomic", "cursor", "authenticate", "login", "logout", "get_user", "session", "has_perm", "permissions")
+    markers = ("async def", "Async", "WebsocketDenier")
     fix_applicability = Applicability.SAFE
 
     valid = (
