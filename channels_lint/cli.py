@@ -212,7 +212,7 @@ def unified_diff(original: bytes, fixed: bytes, name: str) -> str:
 def _rules() -> int:
     for code, rule in sorted(REGISTRY.items()):
         fix = rule.fix_applicability.value if rule.fix_applicability else "-"
-        print(f"{code}  {rule.name:<28} fix: {fix:<6}  {textwrap.shorten(rule.summary(), 100)}")
+        print(f"{code}  {rule.name:<33} fix: {fix:<6}  {textwrap.shorten(rule.summary(), 90)}")
     return 0
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from channels_lint import __version__
 from channels_lint.engine import Source, lint, may_contain_findings, selected_rules
-from channels_lint.project import Settings, find_root, project_settings
+from channels_lint.project import Settings, find_root, parse_version, project_settings
 
 _RULES = selected_rules()
 
@@ -43,7 +43,11 @@ class ChannelsLintPlugin:
 
     @classmethod
     def parse_options(cls, options: argparse.Namespace) -> None:
+        """Keep the options; a malformed version is a usage error (``ValueError``)."""
         cls.options = {key: getattr(options, key, None) for key in cls.options}
+        for key in ("django_version", "channels_version"):
+            if cls.options[key] is not None:
+                parse_version(cls.options[key])
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         text = "".join(self.lines)

@@ -62,3 +62,22 @@ def test_syntax_error_is_flake8s_e999(tmp_path: Path) -> None:
     path = tmp_path / "broken.py"
     path.write_text("async def f(:\n    pass\n")
     assert flake8(path, "--select", "CHN,E999") == ["1:E999"]
+
+
+def test_options_and_models_index_under_flake8(tmp_path: Path) -> None:
+    (tmp_path / "manage.py").write_text("")
+    (tmp_path / "models.py").write_text(
+        "from django.db import models\n\n"
+        "class Shelf(models.Model):\n    label = models.CharField(max_length=9)\n\n"
+        "class Gadget(models.Model):\n    shelf = models.ForeignKey(Shelf, on_delete=models.CASCADE)\n"
+    )
+    path = tmp_path / "consumers.py"
+    path.write_text("from .models import Gadget\n\nasync def f():\n    gadget = await Gadget.objects.aget(pk=1)\n    return gadget.shelf.label\n")
+    assert flake8(path, "--select", "CHN", "--django-version", "4.2", "--orm-style", "async-methods") == ["5:CHN103"]
+    (tmp_path / ".flake8").write_text("[flake8]\ndjango-version = 4.2\norm-style = async-methods\n")
+    assert flake8(path, "--select", "CHN", "--config", str(tmp_path / ".flake8")) == ["5:CHN103"]
+    bad = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select", "CHN", "--orm-style", "fast", str(path)],
+        capture_output=True, text=True, check=False,
+    )
+    assert bad.returncode != 0 and "orm-style" in bad.stderr

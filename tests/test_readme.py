@@ -25,3 +25,14 @@ def test_readme_main_command_checks_the_example_project() -> None:
     result = subprocess.run(check.split(), cwd=ROOT, capture_output=True, text=True, check=False)
     assert result.returncode == 1, result.stderr
     assert "fixtures/chat_project/chat/consumers.py" in result.stdout and "CHN101" in result.stdout
+
+
+def test_readme_rule_table_matches_the_registry() -> None:
+    from channels_lint.rules import REGISTRY
+
+    rows = re.findall(r"^\| (CHN\d{3}) \| ([a-z0-9-]+) \| (safe|unsafe|-) \|", (ROOT / "README.md").read_text(), flags=re.M)
+    documented = {code: (name, fix) for code, name, fix in rows}
+    assert documented == {
+        code: (rule.name, rule.fix_applicability.value if rule.fix_applicability else "-")
+        for code, rule in REGISTRY.items()
+    }
