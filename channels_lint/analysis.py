@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from channels_lint.project import ModelInfo, ModelsIndex, Settings, find_root, models_in_module, models_index
+from channels_lint.project import ModelInfo, ModelsIndex, Settings, dotted, find_root, models_in_module, models_index
 
 # --------------------------------------------------------------------------- facts
 
@@ -312,18 +312,6 @@ class LayerCall:
             if kw.arg == keyword:
                 return kw.value
         return None
-
-
-def dotted(node: ast.expr) -> str | None:
-    """``a.b.c`` for a Name/Attribute chain, else ``None`` (no import resolution)."""
-    parts: list[str] = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-        return ".".join(reversed(parts))
-    return None
 
 
 def is_capitalized(name: str) -> bool:

@@ -151,16 +151,17 @@ def _target_name(node: ast.expr | None, owner: str) -> str | None:
         return owner if name == "self" else name
     if isinstance(node, ast.Call):
         node = node.func
-    dotted = _dotted(node)
-    if dotted is None:
+    name = dotted(node)
+    if name is None:
         return None
-    if dotted in USER_MODEL_TARGETS or dotted.endswith("AUTH_USER_MODEL"):
+    if name in USER_MODEL_TARGETS or name.endswith("AUTH_USER_MODEL"):
         return "User"
-    return dotted.rsplit(".", 1)[-1]
+    return name.rsplit(".", 1)[-1]
 
 
-def _dotted(node: ast.expr | None) -> str | None:
-    parts = []
+def dotted(node: ast.expr | None) -> str | None:
+    """``a.b.c`` for a Name/Attribute chain, else ``None`` (no import resolution)."""
+    parts: list[str] = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
         node = node.value
@@ -178,7 +179,7 @@ def models_in_module(tree: ast.Module, path: str) -> list[ModelInfo]:
     for node in tree.body:
         if not isinstance(node, ast.ClassDef):
             continue
-        bases = [_dotted(base) or "" for base in node.bases]
+        bases = [dotted(base) or "" for base in node.bases]
         if not any(b.endswith(("Model", "AbstractUser", "AbstractBaseUser")) or b in local_models for b in bases):
             continue
         local_models.add(node.name)
@@ -188,7 +189,7 @@ def models_in_module(tree: ast.Module, path: str) -> list[ModelInfo]:
                     and isinstance(statement.targets[0], ast.Name) and isinstance(statement.value, ast.Call)):
                 continue
             attribute, call = statement.targets[0].id, statement.value
-            callee = (_dotted(call.func) or "").rsplit(".", 1)[-1]
+            callee = (dotted(call.func) or "").rsplit(".", 1)[-1]
             if callee in FORWARD_FIELDS:
                 to = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "to"), None)
                 target = _target_name(to, node.name)
@@ -202,7 +203,7 @@ def models_in_module(tree: ast.Module, path: str) -> list[ModelInfo]:
             elif callee.endswith("Field"):
                 model.fields[attribute] = callee
             elif callee.endswith("Manager") or callee in ("as_manager", "from_queryset") or (
-                isinstance(call.func, ast.Call) and (_dotted(call.func.func) or "").endswith("from_queryset")
+                isinstance(call.func, ast.Call) and (dotted(call.func.func) or "").endswith("from_queryset")
             ):
                 model.managers.add(attribute)
         found.append(model)
