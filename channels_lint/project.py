@@ -213,10 +213,16 @@ def models_in_module(tree: ast.Module, path: str) -> list[ModelInfo]:
 def find_root(path: Path) -> Path:
     """The nearest ancestor of ``path`` holding a project marker (``manage.py``, ``pyproject.toml``...)."""
     path = path.resolve()
-    for candidate in [path, *path.parents] if path.is_dir() else path.parents:
+    return _find_root(path if path.is_dir() else path.parent)
+
+
+@functools.lru_cache(maxsize=1024)
+def _find_root(directory: Path) -> Path:
+    """Cached per directory: flake8 asks once per file."""
+    for candidate in (directory, *directory.parents):
         if any((candidate / marker).exists() for marker in ROOT_MARKERS):
             return candidate
-    return path if path.is_dir() else path.parent
+    return directory
 
 
 def _model_files(root: Path) -> list[Path]:
