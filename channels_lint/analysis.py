@@ -243,6 +243,10 @@ class Evidence:
     #: helper touches the database (CHN104), not to report the expression itself.
     weak: bool = False
 
+    def loads(self, relation: str) -> bool:
+        """Whether ``relation`` was loaded by ``select_related``/``prefetch_related``."""
+        return "*" in self.loaded or any(path.split("__", 1)[0] == relation for path in self.loaded)
+
     def instance(self) -> Evidence:
         """The evidence of one row of this queryset or manager."""
         return Evidence(Orm.INSTANCE, self.model, self.loaded, info=self.info, weak=self.weak)
@@ -583,11 +587,12 @@ class ModuleAnalysis:
         return frozenset(wrappers)
 
     @functools.cached_property
-    def _thread_functions(self) -> frozenset[str]:
-        """Names of functions passed by name to a thread runner anywhere:
-        ``sync_to_async(f)``, ``database_sync_to_async(f)``, ``asyncio.to_thread(f, ...)``,
-        ``loop.run_in_executor(executor, f, ...)``."""
-        names = set()
+    def _thread_functions(self) -> tuple[frozenset[str], frozenset[str]]:
+        """Names of functions (first) and methods (second, as ``self.m``/``cls.m``) passed to
+        a thread runner anywhere: ``sync_to_async(f)``, ``database_sync_to_async(f)``,
+        ``asyncio.to_thread(f, ...)``, ``loop.run_in_executor(executor, f, ...)``."""
+        names: set[str] = set()
+        methods: set[str] = set()
         for call in self.nodes(ast.Call):
             target = None
             if (self.is_bridge(call.func) or self.resolves_to(call.func, "asyncio.to_thread")) and call.args:
@@ -597,8 +602,8 @@ class ModuleAnalysis:
             if isinstance(target, ast.Name):
                 names.add(target.id)
             elif isinstance(target, ast.Attribute) and isinstance(target.value, ast.Name) and target.value.id in ("self", "cls"):
-                names.add(target.attr)
-        return frozenset(names)
+                methods.add(target.attr)
+        return frozenset(names), frozenset(methods)
 
     def context(self, node: ast.AST) -> Context:
         """Where the code of ``node`` runs (see :class:`Context`)."""
@@ -618,9 +623,9 @@ class ModuleAnalysis:
             return Context.ASYNC
         if any(self.is_bridge(decorator) for decorator in scope.decorator_list):
             return Context.THREAD
-        if scope.name in self._thread_functions:
-            return Context.THREAD
         cls = self.parents.get(scope)
+        if scope.name in self._thread_functions[isinstance(cls, ast.ClassDef)]:
+            return Context.THREAD
         if isinstance(cls, ast.ClassDef):
             consumer = self.consumers.get(cls)
             if consumer is not None and consumer.is_async and (
@@ -771,10 +776,11 @@ class ModuleAnalysis:
                 return None
             info = self.models.lookup(target, base.info.path)
             nested = frozenset(path.split("__", 1)[1] for path in base.loaded if path.startswith(node.attr + "__"))
+            nested |= base.loaded & {"*"}
             if base.info.is_object_relation(node.attr):
                 return Evidence(Orm.INSTANCE, target, nested, info=info)
             return Evidence(
-                Orm.MANAGER, target, nested, relation=node.attr, prefetched=node.attr in base.loaded, info=info,
+                Orm.MANAGER, target, nested, relation=node.attr, prefetched=base.loads(node.attr), info=info,
                 relation_kind=kind,
             )
         if base is None and node.attr in MANAGER_ATTRIBUTES:
@@ -794,9 +800,7 @@ class ModuleAnalysis:
                 if func.attr in QUERYSET_BUILDERS or func.attr == "iterator":  # iterator(): lazy until iterated
                     loaded = receiver.loaded
                     if func.attr in ("select_related", "prefetch_related"):
-                        loaded |= {
-                            arg.value for arg in node.args if isinstance(arg, ast.Constant) and isinstance(arg.value, str)
-                        }
+                        loaded |= self._loaded_paths(node)
                     # only .all() keeps a related manager's prefetched cache
                     prefetched = receiver.prefetched and func.attr == "all"
                     return Evidence(
@@ -813,6 +817,21 @@ class ModuleAnalysis:
         if model is not None and model.kind is Orm.MODEL:
             return Evidence(Orm.INSTANCE, model.model, info=model.info)
         return None
+
+    def _loaded_paths(self, call: ast.Call) -> frozenset[str]:
+        """Relation paths a ``select_related``/``prefetch_related`` call loads: string
+        lookups, ``Prefetch("lookup", ...)`` objects, and ``"*"`` for a bare
+        ``select_related()`` (which follows every non-null foreign key)."""
+        if not call.args and not call.keywords and isinstance(call.func, ast.Attribute) and call.func.attr == "select_related":
+            return frozenset({"*"})
+        paths = set()
+        for argument in call.args:
+            if isinstance(argument, ast.Call) and (dotted(argument.func) or "").endswith("Prefetch"):
+                lookup = argument.args[0] if argument.args else next((k.value for k in argument.keywords if k.arg == "lookup"), None)
+                argument = lookup
+            if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
+                paths.add(argument.value)
+        return frozenset(paths)
 
     def _bindings(self, scope: Scope) -> dict[str, Evidence]:
         """Names bound in ``scope`` to ORM values, flow-insensitively.
@@ -907,7 +926,9 @@ class ModuleAnalysis:
         func = call.func
         name = self.call_name(call)
         if name in SYNC_ONLY_CALLS:
-            return DbOperation(call, "api", f"`{self.source(func)}()` {SYNC_ONLY_CALLS[name]}", "call", func_name=name)
+            # a cursor is bound to the thread that opened it: no fix can move just the call
+            shape = "none" if name == "django.db.connection.cursor" else "call"
+            return DbOperation(call, "api", f"`{self.source(func)}()` {SYNC_ONLY_CALLS[name]}", shape, func_name=name)
         if isinstance(func, ast.Name) and func.id in EVALUATING_BUILTINS and func.id not in self.imports and call.args:
             evaluated = self.evidence(call.args[0])
             if evaluated is not None and evaluated.kind is Orm.QUERYSET:
@@ -929,6 +950,8 @@ class ModuleAnalysis:
             if receiver.relation is not None and func.attr in RELATED_WRITE_METHODS:
                 return DbOperation(call, "instance", f"{described} writes through a related manager", "call", func.attr, receiver)
             if func.attr in QUERYSET_SQL_METHODS:
+                if receiver.prefetched and func.attr in ("count", "exists"):
+                    return None  # answered from the prefetch cache (related_descriptors.py)
                 family = "query" if receiver.relation is None else "relation"
                 return DbOperation(call, family, f"{described} runs a database query", "call", func.attr, receiver)
         elif receiver.kind is Orm.INSTANCE and func.attr in INSTANCE_DB_METHODS:
@@ -940,10 +963,10 @@ class ModuleAnalysis:
     def _evaluation(self, node: ast.expr, evidence: Evidence, what: str, shape: str) -> DbOperation | None:
         """An evaluation of a queryset: a query, or a relation load unless it was prefetched."""
         if evidence.relation is None:
-            return DbOperation(node, "query", what + " and runs a query", shape, evidence=evidence)
+            return DbOperation(node, "query", what, shape, evidence=evidence)
         if evidence.prefetched:
             return None
-        return DbOperation(node, "relation", what + " and runs a query", shape, evidence=evidence)
+        return DbOperation(node, "relation", what, shape, evidence=evidence)
 
     def _evaluations(self) -> Iterator[DbOperation]:
         def queryset(node: ast.expr) -> Evidence | None:
@@ -955,7 +978,7 @@ class ModuleAnalysis:
             iterables.extend(g.iter for comp in self.nodes(kind) for g in comp.generators if not g.is_async)
         for iterable in iterables:
             if (evidence := queryset(iterable)) is not None:
-                operation = self._evaluation(iterable, evidence, f"iterating the queryset `{self.source(iterable)}`", "iterate")
+                operation = self._evaluation(iterable, evidence, f"iterating the queryset `{self.source(iterable)}` runs a query", "iterate")
                 if operation is not None:
                     yield operation
         for compare in self.nodes(ast.Compare):
@@ -967,7 +990,7 @@ class ModuleAnalysis:
         for subscript in self.nodes(ast.Subscript):
             evidence = queryset(subscript.value)
             if evidence is not None and (not isinstance(subscript.slice, ast.Slice) or subscript.slice.step is not None):
-                operation = self._evaluation(subscript, evidence, f"indexing the queryset `{self.source(subscript.value)}`", "none")
+                operation = self._evaluation(subscript, evidence, f"indexing the queryset `{self.source(subscript.value)}` runs a query", "none")
                 if operation is not None:
                     yield operation
         formatted = [value.value for value in self.nodes(ast.FormattedValue)]
@@ -976,12 +999,12 @@ class ModuleAnalysis:
                 formatted.extend(operation.right.elts if isinstance(operation.right, ast.Tuple) else [operation.right])
         for node in formatted:
             if (evidence := queryset(node)) is not None:
-                operation = self._evaluation(node, evidence, f"formatting the queryset `{self.source(node)}`", "none")
+                operation = self._evaluation(node, evidence, f"formatting the queryset `{self.source(node)}` runs a query", "none")
                 if operation is not None:
                     yield operation
         for test in self._truth_tests():
             if (evidence := queryset(test)) is not None:
-                operation = self._evaluation(test, evidence, f"testing the truth of the queryset `{self.source(test)}`", "none")
+                operation = self._evaluation(test, evidence, f"testing the truth of the queryset `{self.source(test)}` runs a query", "none")
                 if operation is not None:
                     yield operation
 
@@ -1017,7 +1040,7 @@ class ModuleAnalysis:
                 and base.kind is Orm.INSTANCE
                 and base.info is not None
                 and base.info.is_object_relation(attribute.attr)
-                and attribute.attr not in {path.split("__")[0] for path in base.loaded}
+                and not base.loads(attribute.attr)
             ):
                 lazy.add(attribute)
         for attribute in lazy:
@@ -1043,7 +1066,7 @@ class ModuleAnalysis:
             for decorator in function.decorator_list:
                 target = decorator.func if isinstance(decorator, ast.Call) else decorator
                 if self.resolves_to(target, TRANSACTION_ATOMIC):
-                    yield DbOperation(decorator, "api", f"`@{self.source(decorator)}` on a coroutine function opens a transaction on the event loop", "none", scope=function)
+                    yield DbOperation(decorator, "api", f"`@{self.source(decorator)}` on a coroutine function opens a database transaction", "none", scope=function)
 
     def _is_scope_key(self, node: ast.expr, key: str) -> bool:
         return (
@@ -1058,17 +1081,26 @@ class ModuleAnalysis:
 
     @functools.cached_property
     def event_handler_names(self) -> frozenset[str]:
-        """Handler names of the event types sent in this module: ``{"type": "chat.message"}``
-        is handled by ``chat_message`` (consumer.py ``get_handler_name``: ``.`` -> ``_``)."""
+        """Handler names of the event types sent through the channel layer in this module:
+        ``group_send(g, {"type": "chat.message"})`` is handled by ``chat_message``
+        (consumer.py ``get_handler_name``: ``.`` -> ``_``).  Dicts sent to the client are not
+        events."""
         names = set()
-        for display in self.nodes(ast.Dict):
-            for key, value in zip(display.keys, display.values):
-                if (
-                    isinstance(key, ast.Constant) and key.value == "type"
-                    and isinstance(value, ast.Constant) and isinstance(value.value, str)
-                    and not value.value.startswith(("websocket.", "http."))
-                ):
-                    names.add(value.value.replace(".", "_"))
+        for layer_call in self.layer_calls:
+            if layer_call.method not in ("send", "group_send"):
+                continue
+            event = layer_call.argument(1, "message")
+            if isinstance(event, ast.Name):
+                bound = [b.value for b in self._binders.get(self.enclosing_scope(event), ())
+                         if isinstance(b, ast.Assign) and any(isinstance(t, ast.Name) and t.id == event.id for t in b.targets)]
+                event = bound[0] if len(bound) == 1 else None
+            if isinstance(event, ast.Dict):
+                for key, value in zip(event.keys, event.values):
+                    if (
+                        isinstance(key, ast.Constant) and key.value == "type"
+                        and isinstance(value, ast.Constant) and isinstance(value.value, str)
+                    ):
+                        names.add(value.value.replace(".", "_"))
         return frozenset(names)
 
     # ---------------------------------------------------------------- database helpers
@@ -1173,8 +1205,42 @@ class ModuleAnalysis:
         if isinstance(node, ast.Call):
             return self.resolves_to(node.func, GET_CHANNEL_LAYER)
         if isinstance(node, ast.Name):
-            return node.id in self._layer_names(self.enclosing_scope(node)) or node.id in self._layer_names(self.tree)
+            scope = self.enclosing_scope(node)
+            if node.id in self._layer_names(scope):
+                return True
+            return node.id in self._layer_names(self.tree) and node.id not in self.local_names(scope)
         return False
+
+    @_per_instance_cache
+    def local_names(self, scope: Scope) -> frozenset[str]:
+        """Names a function binds itself: parameters and assignment targets."""
+        names: set[str] = set()
+        if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+            arguments = scope.args
+            names.update(a.arg for a in (*arguments.posonlyargs, *arguments.args, *arguments.kwonlyargs))
+            names.update(a.arg for a in (arguments.vararg, arguments.kwarg) if a is not None)
+        for binder in self._binders.get(scope, ()):
+            targets = binder.targets if isinstance(binder, ast.Assign) else [getattr(binder, "target", None)]
+            for target in filter(None, targets):
+                names.update(n.id for n in ast.walk(target) if isinstance(n, ast.Name))
+        return frozenset(names)
+
+    @functools.cached_property
+    def bound_names(self) -> frozenset[str]:
+        """Every name the module binds other than by import: assignment and ``for``/``with``
+        targets, parameters, ``def`` and ``class`` names."""
+        names = {node.id for node in self.nodes(ast.Name) if not isinstance(node.ctx, ast.Load)}
+        names.update(node.arg for node in self.nodes(ast.arg))
+        for kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef):
+            names.update(node.name for node in self.nodes(kind))
+        return frozenset(names)
+
+    def binds_elsewhere(self, name: str, qualified: str) -> bool:
+        """Whether ``name`` means something other than an import of ``qualified`` anywhere in
+        the module; a fix must then not add that import and use the name."""
+        if name in self.imports:
+            return self.imports[name] != qualified
+        return name in self.bound_names
 
     @_per_instance_cache
     def _layer_names(self, scope: Scope) -> frozenset[str]:

@@ -51,7 +51,7 @@ def test_check_reports_in_flake8_format_and_exits_1(project: Path, capsys) -> No
     lines = capsys.readouterr().out.splitlines()
     path = project / "app" / "consumers.py"
     assert lines == [
-        f"{path}:8:9: CHN101 `Note.objects.create()` runs a database query and raises SynchronousOnlyOperation on "
+        f"{path}:8:9: CHN101 `Note.objects.create()` runs a database query, which raises SynchronousOnlyOperation on "
         "the event loop; use `await database_sync_to_async(Note.objects.create)(...)`",
         f"{path}:9:9: CHN105 coroutine method `self.send` returns a coroutine that is never awaited, so it never "
         "runs; use `await self.send(...)`",

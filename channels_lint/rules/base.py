@@ -106,6 +106,8 @@ class Rule:
         """A violation at ``node``; with ``edits`` it carries this rule's fix."""
         line, col, _, _ = self.analysis.span(node)
         fix = None
+        if any(self.analysis.binds_elsewhere(name, f"{module}.{name}") for module, name in imports):
+            edits = ()  # the name the fix would import already means something else here
         if edits:
             assert self.fix_applicability is not None, f"{self.code} has edits but no fix_applicability"
             fix = Fix(title, tuple(edits), self.fix_applicability, tuple(imports))
@@ -117,7 +119,7 @@ class Rule:
         ``a*`` method (``--orm-style=async-methods``) where the target Django has it."""
         a = self.analysis
         node = operation.node
-        message = f"{operation.what} and {SOO}"
+        message = f"{operation.what}, which {SOO}"
         if not (a.can_await_here(node) and not a.is_awaited(node)) or operation.shape == "none":
             return self.violation(node, message + "; move it into a `@database_sync_to_async` function")
         twin = self._async_twin(operation)
@@ -129,7 +131,14 @@ class Rule:
             )
         if operation.shape == "iterate":
             loop = a.parents.get(node)
-            if a.settings.orm_style == "async-methods" and a.settings.django_version >= (4, 1) and isinstance(loop, ast.For) and loop.iter is node:
+            is_iterator = isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "iterator"
+            if (
+                a.settings.orm_style == "async-methods"
+                and a.settings.django_version >= (4, 1)
+                and isinstance(loop, ast.For)
+                and loop.iter is node
+                and not is_iterator  # `async for` needs aiterator(), not iterator()
+            ):
                 return self.violation(node, message + "; use `async for`", (MakeAsync(a.span(loop)),), "Use `async for`")
             return self.violation(
                 node, message + "; use `async for` or `await database_sync_to_async(list)(...)`",

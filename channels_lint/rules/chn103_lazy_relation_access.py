@@ -136,6 +136,6 @@ class C(AsyncWebsocketConsumer):
             ):
                 yield self.violation(
                     operation.node,
-                    f"{operation.what} and raises SynchronousOnlyOperation on the event loop; "
+                    f"{operation.what}, which raises SynchronousOnlyOperation on the event loop; "
                     "load it up front with select_related()/prefetch_related()",
                 )

@@ -50,8 +50,9 @@ class SyncOnlyDjangoApiInAsync(Rule):
     Calls get `await database_sync_to_async(f)(args)` and are safe. With
     `--orm-style=async-methods` they become the native coroutine where the target Django has
     it: `aauthenticate`/`alogin`/`alogout` (5.0), the session's `asave` (5.1),
-    `ahas_perm` (5.2). `transaction.atomic` gets no fix: move the whole block into a
-    `@database_sync_to_async` function.
+    `ahas_perm` (5.2). `transaction.atomic` and `connection.cursor()` get no fix: a
+    transaction and a cursor belong to the thread that opened them, so the whole block must
+    move into a `@database_sync_to_async` function.
     """
 
     code = "CHN109"
@@ -105,7 +106,7 @@ class C(AsyncWebsocketConsumer):
     async def connect(self):
         user = await database_sync_to_async(authenticate)(username="a", password="b")  # error
         with transaction.atomic():  # error
-            cursor = await database_sync_to_async(connection.cursor)()  # error
+            cursor = connection.cursor()  # error
         await database_sync_to_async(self.scope["session"].save)()  # error
         allowed = await database_sync_to_async(self.scope["user"].has_perm)("chat.add_message")  # error
 """,
