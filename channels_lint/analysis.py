@@ -77,37 +77,29 @@ LAYER_METHODS = frozenset(
     }
 )
 
-#: Consumer methods that are coroutines on the async consumer classes (§2.2).
-ASYNC_CONSUMER_COROUTINES = frozenset(
-    {
-        "accept",
-        "close",
-        "send",
-        "send_json",
-        "connect",
-        "disconnect",
-        "receive",
-        "receive_json",
-        "dispatch",
-        "websocket_connect",
-        "websocket_receive",
-        "websocket_disconnect",
-        "encode_json",
-        "decode_json",
-        "send_headers",
-        "send_body",
-        "send_response",
-        "handle",
-        "http_request",
-        "http_disconnect",
-    }
+_WEBSOCKET = frozenset(
+    {"connect", "disconnect", "receive", "websocket_connect", "websocket_receive", "websocket_disconnect",
+     "accept", "close", "send"}
 )
+_JSON = frozenset({"receive_json", "send_json", "encode_json", "decode_json"})
+_HTTP = frozenset({"handle", "http_request", "http_disconnect", "send_headers", "send_body", "send_response",
+                   "disconnect", "send"})
+_RAW = frozenset({"websocket_connect", "websocket_receive", "websocket_disconnect", "http_request",
+                  "http_disconnect", "send"})
 
-#: Methods a sync consumer calls synchronously (channels/generic/websocket.py, consumer.py).
-SYNC_CONSUMER_HANDLERS = frozenset(
-    {"connect", "disconnect", "receive", "receive_json", "websocket_connect", "websocket_receive",
-     "websocket_disconnect", "accept", "close", "send", "send_json", "encode_json", "decode_json"}
-)
+#: The methods Channels defines on each consumer base, by the base's qualified name: on the
+#: async bases they are coroutines that Channels awaits, on the sync ones plain methods it
+#: calls in a worker thread (channels/consumer.py, channels/generic/*.py @ 4.3.2, §2.2).
+CONSUMER_METHODS: dict[str, frozenset[str]] = {
+    "channels.consumer.AsyncConsumer": _RAW,
+    "channels.consumer.SyncConsumer": _RAW,
+    "channels.generic.websocket.WebsocketConsumer": _WEBSOCKET,
+    "channels.generic.websocket.JsonWebsocketConsumer": _WEBSOCKET | _JSON,
+    "channels.generic.websocket.AsyncWebsocketConsumer": _WEBSOCKET,
+    "channels.generic.websocket.AsyncJsonWebsocketConsumer": _WEBSOCKET | _JSON,
+    "channels.generic.http.AsyncHttpConsumer": _HTTP,
+    "channels.security.websocket.WebsocketDenier": _WEBSOCKET,
+}
 
 MANAGER_ATTRIBUTES = frozenset({"objects", "_default_manager", "_base_manager"})
 
@@ -629,7 +621,7 @@ class ModuleAnalysis:
         if isinstance(cls, ast.ClassDef):
             consumer = self.consumers.get(cls)
             if consumer is not None and consumer.is_async and (
-                scope.name in ASYNC_CONSUMER_COROUTINES or scope.name in self.event_handler_names
+                scope.name in CONSUMER_METHODS[consumer.base] or scope.name in self.event_handler_names
             ):
                 return Context.LOOP_SYNC
         return Context.SYNC
@@ -1106,28 +1098,34 @@ class ModuleAnalysis:
     # ---------------------------------------------------------------- database helpers
     @functools.cached_property
     def database_functions(self) -> dict[ast.FunctionDef, str]:
-        """Sync functions and methods (not run through a bridge) that touch the database, in
-        their own body or by calling another such function of this module; the value is
-        the first database operation found, quoted for messages."""
+        """Sync functions and methods (not run through a bridge, and with no decorator other
+        than ``staticmethod``/``classmethod``, whose effect is unknown) that touch the
+        database, in their own body or by calling another such function of this module; the
+        value is the first database operation found, quoted for messages."""
+
+        def plain(function: ast.AST) -> bool:
+            return (
+                isinstance(function, ast.FunctionDef)
+                and self.context(function) is Context.SYNC
+                and all(dotted(d) in ("staticmethod", "classmethod") for d in function.decorator_list)
+            )
+
         found: dict[ast.FunctionDef, str] = {}
         for operation in self.db_operations:
             scope = operation.scope or self.enclosing_scope(operation.node)
-            if isinstance(scope, ast.FunctionDef) and self.context(scope) is Context.SYNC:
+            if plain(scope):
                 found.setdefault(scope, f"`{self.source(operation.node)}`")
-        changed = True
-        while changed:  # through helpers of helpers, to a fixed point
-            changed = False
-            for call in self.nodes(ast.Call):
-                callee = self.local_function(call)
-                caller = self.enclosing_scope(call)
-                if (
-                    callee in found
-                    and isinstance(caller, ast.FunctionDef)
-                    and caller not in found
-                    and self.context(caller) is Context.SYNC
-                ):
+        callers: dict[ast.AST, list[tuple[ast.FunctionDef, ast.Call]]] = defaultdict(list)
+        for call in self.nodes(ast.Call):
+            callee, caller = self.local_function(call), self.enclosing_scope(call)
+            if callee is not None and plain(caller):
+                callers[callee].append((caller, call))
+        queue = deque(found)
+        while queue:  # helpers of helpers: each function is reached once
+            for caller, call in callers.get(queue.popleft(), ()):
+                if caller not in found:
                     found[caller] = f"`{self.source(call.func)}()`"
-                    changed = True
+                    queue.append(caller)
         return found
 
     def local_function(self, call: ast.Call) -> ast.FunctionDef | ast.AsyncFunctionDef | None:
@@ -1143,15 +1141,20 @@ class ModuleAnalysis:
         return None
 
     def references(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.expr]:
-        """Loads of a module function's name, or of ``self.<method>`` in its class."""
-        cls = self.parents.get(function)
-        if isinstance(cls, ast.ClassDef):
-            return [
-                node for node in self.nodes(ast.Attribute)
-                if node.attr == function.name and isinstance(node.value, ast.Name) and node.value.id == "self"
-                and self.enclosing_class(node) is cls
-            ]
-        return [node for node in self.nodes(ast.Name) if node.id == function.name and isinstance(node.ctx, ast.Load)]
+        """Every load of the function's name: ``name`` and ``anything.name`` (a method may be
+        reached through subclasses or other objects, so every attribute of that name counts)."""
+        return self._references_by_name.get(function.name, [])
+
+    @functools.cached_property
+    def _references_by_name(self) -> dict[str, list[ast.expr]]:
+        found: dict[str, list[ast.expr]] = defaultdict(list)
+        for node in self.nodes(ast.Name):
+            if isinstance(node.ctx, ast.Load):
+                found[node.id].append(node)
+        for node in self.nodes(ast.Attribute):
+            if isinstance(node.ctx, ast.Load):
+                found[node.attr].append(node)
+        return found
 
     # ---------------------------------------------------------------- coroutines
     def coroutine_call(self, call: ast.Call) -> str | None:
@@ -1184,7 +1187,7 @@ class ModuleAnalysis:
             if method is not None:
                 return f"coroutine method `{self.source(func)}`" if self._returns_coroutine(method) else None
             consumer = self.consumers.get(cls)
-            if consumer is not None and consumer.is_async and func.attr in ASYNC_CONSUMER_COROUTINES:
+            if consumer is not None and consumer.is_async and func.attr in CONSUMER_METHODS[consumer.base]:
                 return f"coroutine method `{self.source(func)}`"
         return None
 

@@ -17,6 +17,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from packaging.requirements import InvalidRequirement, Requirement
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - Python 3.10
@@ -254,10 +256,9 @@ def models_index(root: Path) -> ModelsIndex:
 
 # ----------------------------------------------------------------------------- versions
 
-_PIN = re.compile(
-    r"^\s*(?P<name>django|channels)\s*(?:\[[^\]]*\])?\s*(?P<op>==|~=|>=|>)\s*(?P<version>\d+(?:\.\d+)?)",
-    re.IGNORECASE,
-)
+#: Specifier operators that set a lower bound (PEP 440).
+_LOWER_BOUNDS = ("==", "===", "~=", ">=", ">")
+_TRACKED = ("django", "channels")
 
 
 def parse_version(text: str) -> tuple[int, int]:
@@ -273,12 +274,15 @@ def parse_version(text: str) -> tuple[int, int]:
 
 
 def pinned_versions(root: Path) -> dict[str, tuple[int, int]]:
-    """Minimum Django/Channels versions a project pins (``==``, ``~=``, ``>=``, ``>``).
+    """The lowest Django/Channels version a project's requirements admit, as django-upgrade
+    reads its target: the lower bound (``==``, ``~=``, ``>=``, ``>``; ``^``/``~`` in Poetry)
+    of each requirement, the lowest across requirements.
 
     Reads ``[project].dependencies`` and optional dependencies of ``pyproject.toml``, Poetry's
     ``[tool.poetry.dependencies]``, and ``requirements*.txt`` / ``requirements/*.txt``.
     """
-    lines: list[str] = []
+    requirements: list[str] = []
+    poetry: dict[str, str] = {}
     pyproject = root / "pyproject.toml"
     if pyproject.is_file():
         try:
@@ -286,26 +290,55 @@ def pinned_versions(root: Path) -> dict[str, tuple[int, int]]:
         except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):
             data = {}
         project = data.get("project", {})
-        lines.extend(project.get("dependencies", []))
+        requirements.extend(project.get("dependencies", []))
         for extra in project.get("optional-dependencies", {}).values():
-            lines.extend(extra)
-        poetry = data.get("tool", {}).get("poetry", {}).get("dependencies", {})
-        for name, spec in poetry.items():
-            version = spec.get("version", "") if isinstance(spec, dict) else str(spec)
-            lines.append(f"{name}{version.replace('^', '>=')}")
-    for requirements in sorted([*root.glob("requirements*.txt"), *root.glob("requirements/*.txt")]):
+            requirements.extend(extra)
+        for name, spec in data.get("tool", {}).get("poetry", {}).get("dependencies", {}).items():
+            poetry[name] = spec.get("version", "") if isinstance(spec, dict) else str(spec)
+    for path in sorted([*root.glob("requirements*.txt"), *root.glob("requirements/*.txt")]):
         try:
-            lines.extend(requirements.read_text().splitlines())
+            requirements.extend(path.read_text().splitlines())
         except (OSError, UnicodeDecodeError):
             continue
-    found: dict[str, tuple[int, int]] = {}
-    for line in lines:
-        match = _PIN.match(line)
+    bounds: dict[str, list[tuple[int, int]]] = {}
+    for line in requirements:
+        name, lower = _requirement_lower_bound(line)
+        if name in _TRACKED and lower is not None:
+            bounds.setdefault(name, []).append(lower)
+    for name, spec in poetry.items():
+        lower = _poetry_lower_bound(spec)
+        if name.lower() in _TRACKED and lower is not None:
+            bounds.setdefault(name.lower(), []).append(lower)
+    # the lowest version any requirement admits is the one the code must run on
+    return {name: min(found) for name, found in bounds.items()}
+
+
+def _requirement_lower_bound(line: str) -> tuple[str | None, tuple[int, int] | None]:
+    """``"Django>=4.0,<4.2,!=4.1.3"`` -> ``("django", (4, 0))`` via :mod:`packaging`; a
+    requirement without a lower bound gives ``(name, None)``, a non-requirement ``(None, None)``."""
+    try:
+        requirement = Requirement(line.split("#", 1)[0].strip())
+    except InvalidRequirement:
+        return None, None
+    lowers = []
+    for specifier in requirement.specifier:
+        if specifier.operator in _LOWER_BOUNDS:
+            try:
+                lowers.append(parse_version(specifier.version.rstrip(".*")))
+            except ValueError:
+                continue
+    # all clauses hold at once: the lower bound is the highest of them
+    return requirement.name.lower(), max(lowers) if lowers else None
+
+
+def _poetry_lower_bound(spec: str) -> tuple[int, int] | None:
+    """Poetry constraints: ``"4.1"``, ``"^4.1"``, ``"~4.1.3"``, ``"4.1.*"``, ``">=4.0,<5"``."""
+    lowers = []
+    for clause in re.split(r"[,\s]+", spec.strip()):
+        match = re.fullmatch(r"(\^|~=?|==|>=|>)?v?(\d+(?:\.\d+)*)(?:\.\*)?", clause)
         if match:
-            name = match.group("name").lower()
-            version = parse_version(match.group("version"))
-            found[name] = min(found.get(name, version), version)
-    return found
+            lowers.append(parse_version(match.group(2)))
+    return max(lowers) if lowers else None
 
 
 @dataclass(frozen=True)

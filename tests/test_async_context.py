@@ -290,3 +290,64 @@ def test_target_version_is_read_from_the_project_pins(tmp_path: Path) -> None:
     assert project_settings(tmp_path, django_version="5.1").django_version == (5, 1)
     with pytest.raises(ValueError):
         project_settings(tmp_path, orm_style="fast")
+
+
+@pytest.mark.parametrize(
+    ("requirements", "poetry", "expected"),
+    [
+        ("django<4.2,>=4.1\n", None, (4, 1)),
+        ("django!=4.2,>=4.0  # comment\n", None, (4, 0)),
+        ("Django[argon2]~=4.2.7\nchannels>=4\n", None, (4, 2)),
+        ("-r base.txt\ndjango==5.0.*\n", None, (5, 0)),
+        ("django<5\n", None, None),
+        ("", '"4.1"', (4, 1)),
+        ("", '"~4.1"', (4, 1)),
+        ("", '"4.1.*"', (4, 1)),
+        ("", '{version = "^4.1.3"}', (4, 1)),
+        ("", '">=4.0,<5"', (4, 0)),
+        ("django>=5.1\n", '">=4.2"', (4, 2)),
+    ],
+)
+def test_pin_lower_bounds(tmp_path: Path, requirements: str, poetry: str | None, expected) -> None:
+    from channels_lint.project import pinned_versions
+
+    (tmp_path / "requirements.txt").write_text(requirements)
+    if poetry is not None:
+        (tmp_path / "pyproject.toml").write_text(f"[tool.poetry.dependencies]\ndjango = {poetry}\n")
+    assert pinned_versions(tmp_path).get("django") == expected
+
+
+def test_chn104_fix_only_where_every_call_can_await(project: Path) -> None:
+    source = """
+import asyncio
+import functools
+from channels.generic.websocket import AsyncWebsocketConsumer
+from .models import Room
+
+def get_room(pk):
+    return Room.objects.get(pk=pk)
+
+@functools.lru_cache
+def cached_count():
+    return Room.objects.count()
+
+class A(AsyncWebsocketConsumer):
+    def load(self):
+        return Room.objects.count()
+
+    async def connect(self):
+        rooms = await asyncio.gather(get_room(1), get_room(2))
+        n = self.load()
+
+class B(A):
+    async def receive(self, text_data=None, bytes_data=None):
+        total = self.load() + 1
+        other = cached_count()
+"""
+    assert findings(project, source) == [(19, "CHN104"), (19, "CHN104"), (20, "CHN104"), (24, "CHN104")]
+    fixed = fix_bytes(source.encode(), filename=str(project), unsafe_fixes=True).fixed.decode()
+    assert "rooms = await asyncio.gather(get_room(1), get_room(2))" in fixed  # no await inside gather()
+    assert "@database_sync_to_async\ndef get_room" not in fixed
+    assert "@database_sync_to_async\n    def load" in fixed  # every call, subclass included, is awaited:
+    assert "n = await self.load()" in fixed and "total = await self.load() + 1" in fixed
+    assert "@functools.lru_cache\ndef cached_count" in fixed  # unknown decorators: left alone

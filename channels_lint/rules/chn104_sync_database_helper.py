@@ -162,12 +162,21 @@ class C(AsyncWebsocketConsumer):
                 yield self.violation(call, message)
 
     def _fix(self, helper: ast.FunctionDef) -> tuple:
-        """Decorator plus an ``await`` at every call, if every use is an awaitable call."""
+        """Decorator plus an ``await`` at every call, if every use of the name is a call of
+        this helper, in an ``async def``, whose result is used right there (not passed to
+        ``gather()``/``create_task()``, which would then get the awaited value)."""
         a = self.analysis
         calls = []
         for reference in a.references(helper):
             call = a.parents.get(reference)
-            if not (isinstance(call, ast.Call) and call.func is reference and a.can_await_here(call) and not a.is_awaited(call)):
+            if not (
+                isinstance(call, ast.Call)
+                and call.func is reference
+                and a.local_function(call) is helper
+                and a.can_await_here(call)
+                and not a.is_awaited(call)
+                and not isinstance(a.parents.get(call), (ast.Call, ast.keyword, ast.Starred))
+            ):
                 return ()
             calls.append(call)
         if not calls or a.database_functions.get(helper) is None:

@@ -5,12 +5,10 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from channels_lint.analysis import ASYNC_CONSUMER_COROUTINES, SYNC_CONSUMER_HANDLERS
+from channels_lint.analysis import CONSUMER_METHODS, dotted
 from channels_lint.diagnostics import Applicability, MakeAsync, Violation
 from channels_lint.rules.base import Invalid, Rule
 
-JSON_CODEC = frozenset({"encode_json", "decode_json"})
-ASYNC_JSON_CONSUMER = "channels.generic.websocket.AsyncJsonWebsocketConsumer"
 
 
 class HandlerKindMismatch(Rule):
@@ -77,6 +75,15 @@ class A(AsyncJsonWebsocketConsumer):
     async def encode_json(cls, content):
         return "{}"
 
+    def disconnect(self, code):
+        return self.channel_layer.group_discard("g", self.channel_name)
+
+    def handle(self, body):
+        return body
+
+    def error(self, message):
+        return {"type": "error", "message": message}
+
 class S(WebsocketConsumer):
     def connect(self):
         self.accept()
@@ -139,22 +146,35 @@ class S(WebsocketConsumer):
     def check(self) -> Iterator[Violation]:
         a = self.analysis
         for consumer in a.consumers.values():
+            handlers = CONSUMER_METHODS[consumer.base] | a.event_handler_names
             for method in consumer.node.body:
-                if consumer.is_async and isinstance(method, ast.FunctionDef):
-                    if method.name in JSON_CODEC and consumer.base != ASYNC_JSON_CONSUMER:
-                        continue
-                    if method.name in ASYNC_CONSUMER_COROUTINES or method.name in a.event_handler_names:
-                        yield self.violation(
-                            method,
-                            f"`{method.name}` is awaited by the async consumer `{consumer.node.name}` but is a sync "
-                            "`def`, so it runs on the event loop and cannot await; make it `async def`",
-                            (MakeAsync(a.span(method)),),
-                            "Make the handler `async def`",
-                        )
+                if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) or method.name not in handlers:
+                    continue
+                if consumer.is_async and isinstance(method, ast.FunctionDef) and not self._returns_awaitable(method):
+                    yield self.violation(
+                        method,
+                        f"`{method.name}` is awaited by the async consumer `{consumer.node.name}` but is a sync "
+                        "`def`, so it runs on the event loop and cannot await; make it `async def`",
+                        (MakeAsync(a.span(method)),),
+                        "Make the handler `async def`",
+                    )
                 elif not consumer.is_async and isinstance(method, ast.AsyncFunctionDef):
-                    if method.name in SYNC_CONSUMER_HANDLERS or method.name in a.event_handler_names:
-                        yield self.violation(
-                            method,
-                            f"`{method.name}` is called without `await` by the sync consumer `{consumer.node.name}` "
-                            "but is `async def`, so its body never runs; make it a plain `def`",
-                        )
+                    yield self.violation(
+                        method,
+                        f"`{method.name}` is called without `await` by the sync consumer `{consumer.node.name}` "
+                        "but is `async def`, so its body never runs; make it a plain `def`",
+                    )
+
+    def _returns_awaitable(self, method: ast.FunctionDef) -> bool:
+        """A sync override that returns an awaitable (``return self.channel_layer.group_discard(...)``,
+        ``return super().encode_json(content)``) is correct: Channels awaits what it returns."""
+        a = self.analysis
+        for node in ast.walk(method):
+            if isinstance(node, ast.Return) and isinstance(node.value, ast.Call):
+                call = node.value
+                if a.coroutine_call(call) is not None:
+                    return True
+                func = call.func
+                if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call) and dotted(func.value.func) == "super":
+                    return True
+        return False
