@@ -226,5 +226,17 @@ def _rule(code: str) -> int:
     return 0
 
 
+def run() -> None:
+    """Console-script entry point: ``main()``'s exit code; a closed pipe (``| head``) ends
+    quietly, as for other Unix tools."""
+    try:
+        code = main()
+        sys.stdout.flush()
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
+        code = 1
+    sys.exit(code)
+
+
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    run()

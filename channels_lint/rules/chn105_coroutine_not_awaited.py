@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from channels_lint.diagnostics import AddAwait, Applicability, Violation
+from channels_lint.diagnostics import AddAwait, Applicability, CallThrough, Violation
 from channels_lint.rules.base import Invalid, Rule
 
 
@@ -17,7 +17,9 @@ class CoroutineNotAwaited(Rule):
     consumer's own `async def` methods in an async consumer, methods and functions decorated
     with `database_sync_to_async`/`sync_to_async`, `database_sync_to_async(f)(...)`, every
     channel-layer method (`group_send`, `group_add`, `send`, ...), module-level coroutine
-    functions, and `channels.auth.login/logout/get_user`.
+    functions, and `channels.auth.login/logout/get_user`. In sync code (a sync consumer, a
+    helper run in a thread) the same calls need `async_to_sync`; channel-layer calls there
+    are CHN107's.
 
     ## Why is this bad?
     Calling a coroutine function only creates the coroutine; nothing runs until it is
@@ -49,7 +51,8 @@ class CoroutineNotAwaited(Rule):
     ```
 
     ## Fix safety
-    The fix adds `await` and is safe: it runs the coroutine the code already created. No fix
+    The fix adds `await` (in sync code: `async_to_sync(f)(args)`) and is safe: it runs the
+    coroutine the code already created. No fix
     is offered inside a sync `def` that an async consumer calls on the event loop (it cannot
     `await`; make it `async def` first, see CHN108), a lambda, an f-string, a class body or a
     generator expression.
@@ -62,7 +65,8 @@ class CoroutineNotAwaited(Rule):
 
     code = "CHN105"
     name = "coroutine-not-awaited"
-    markers = ("async def", "Async", "WebsocketDenier")
+    # async code, decorated helpers (…sync_to_async), channels.auth and channels.db coroutines
+    markers = ("async def", "Async", "WebsocketDenier", "sync_to_async", "auth", "aclose_old_connections")
     fix_applicability = Applicability.SAFE
 
     valid = (
@@ -155,20 +159,56 @@ class C(AsyncJsonWebsocketConsumer):
         return False
 """,
         ),
+        Invalid(
+            """
+from channels.auth import login
+from channels.generic.websocket import WebsocketConsumer
+
+class S(WebsocketConsumer):
+    def connect(self):
+        login(self.scope, self.scope["user"])  # error
+        self.accept()
+""",
+            fixed="""
+from channels.auth import login
+from channels.generic.websocket import WebsocketConsumer
+from asgiref.sync import async_to_sync
+
+class S(WebsocketConsumer):
+    def connect(self):
+        async_to_sync(login)(self.scope, self.scope["user"])  # error
+        self.accept()
+""",
+        ),
     )
 
     def check(self) -> Iterator[Violation]:
         a = self.analysis
+        layer_calls = {layer_call.call for layer_call in a.layer_calls}
         for call in a.nodes(ast.Call):
             if not (isinstance(a.parents.get(call), ast.Expr) or a.truth_tested(call)):
                 continue
-            if not a.context(call).on_event_loop:
+            context = a.context(call)
+            if not (context.on_event_loop or context.is_sync):
                 continue
             what = a.coroutine_call(call)
             if what is None:
                 continue
             outcome = "is always true" if a.truth_tested(call) else "never runs"
-            message = f"{what} returns a coroutine that is never awaited, so it {outcome}; use `await {a.source(call.func)}(...)`"
+            callee = a.source(call.func)
+            if context.is_sync:
+                if call in layer_calls:
+                    continue  # CHN107's
+                yield self.violation(
+                    call,
+                    f"{what} returns a coroutine that sync code never awaits, so it {outcome}; "
+                    f"use `async_to_sync({callee})(...)`",
+                    (CallThrough(a.span(call), "async_to_sync", awaited=False),),
+                    "Run it with `async_to_sync`",
+                    (("asgiref.sync", "async_to_sync"),),
+                )
+                continue
+            message = f"{what} returns a coroutine that is never awaited, so it {outcome}; use `await {callee}(...)`"
             if a.can_await_here(call):
                 yield self.violation(call, message, (AddAwait(a.span(call)),), "Add `await`")
             else:
