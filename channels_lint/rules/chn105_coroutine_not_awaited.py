@@ -66,7 +66,7 @@ class CoroutineNotAwaited(Rule):
     code = "CHN105"
     name = "coroutine-not-awaited"
     # async code, decorated helpers (…sync_to_async), channels.auth and channels.db coroutines
-    markers = ("async def", "Async", "WebsocketDenier", "sync_to_async", "auth", "aclose_old_connections")
+    markers = ("async def", "Async", "WebsocketDenier", "sync_to_async", "channels.auth", "auth.log", "aclose_old_connections")
     fix_applicability = Applicability.SAFE
 
     valid = (
