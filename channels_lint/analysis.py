@@ -55,8 +55,13 @@ SYNC_TO_ASYNC = frozenset(
 ASYNC_TO_SYNC = frozenset({"asgiref.sync.async_to_sync", "asgiref.sync.AsyncToSync"})
 #: Library functions that are coroutine functions (channels/auth.py, channels/db.py).
 KNOWN_COROUTINE_FUNCTIONS = frozenset(
-    {"channels.auth.login", "channels.auth.logout", "channels.auth.get_user", "channels.db.aclose_old_connections",
-     "asyncio.sleep"}
+    {
+        "channels.auth.login",
+        "channels.auth.logout",
+        "channels.auth.get_user",
+        "channels.db.aclose_old_connections",
+        "asyncio.sleep",
+    }
 )
 GET_CHANNEL_LAYER = "channels.layers.get_channel_layer"
 
@@ -78,14 +83,23 @@ LAYER_METHODS = frozenset(
 )
 
 _WEBSOCKET = frozenset(
-    {"connect", "disconnect", "receive", "websocket_connect", "websocket_receive", "websocket_disconnect",
-     "accept", "close", "send"}
+    {
+        "connect",
+        "disconnect",
+        "receive",
+        "websocket_connect",
+        "websocket_receive",
+        "websocket_disconnect",
+        "accept",
+        "close",
+        "send",
+    }
 )
 _JSON = frozenset({"receive_json", "send_json", "encode_json", "decode_json"})
-_HTTP = frozenset({"handle", "http_request", "http_disconnect", "send_headers", "send_body", "send_response",
-                   "disconnect", "send"})
-_RAW = frozenset({"websocket_connect", "websocket_receive", "websocket_disconnect", "http_request",
-                  "http_disconnect", "send"})
+_HTTP = frozenset(
+    {"handle", "http_request", "http_disconnect", "send_headers", "send_body", "send_response", "disconnect", "send"}
+)
+_RAW = frozenset({"websocket_connect", "websocket_receive", "websocket_disconnect", "http_request", "http_disconnect", "send"})
 
 #: The methods Channels defines on each consumer base, by the base's qualified name: on the
 #: async bases they are coroutines that Channels awaits, on the sync ones plain methods it
@@ -162,7 +176,9 @@ INSTANCE_DB_METHODS = frozenset({"save", "delete", "refresh_from_db", "full_clea
 #: Related-manager methods that write (django/db/models/fields/related_descriptors.py).
 RELATED_WRITE_METHODS = frozenset({"add", "remove", "clear", "set", "create", "get_or_create", "update_or_create"})
 #: User methods that query permissions (django/contrib/auth/models.py); §4.2 of the reference.
-USER_DB_METHODS = frozenset({"has_perm", "has_perms", "has_module_perms", "get_all_permissions", "get_group_permissions", "get_user_permissions"})
+USER_DB_METHODS = frozenset(
+    {"has_perm", "has_perms", "has_module_perms", "get_all_permissions", "get_group_permissions", "get_user_permissions"}
+)
 TRANSACTION_ATOMIC = frozenset({"django.db.transaction.atomic"})
 #: Other sync-only Django calls and what they do (channels-semantics.md §3.3, §4.2).
 SYNC_ONLY_CALLS = {
@@ -179,8 +195,25 @@ WEAK_RELATION_BUILDERS = frozenset({"all", "filter", "exclude", "order_by", "sel
 
 #: Builtins that evaluate (iterate) their first argument.
 EVALUATING_BUILTINS = frozenset(
-    {"list", "tuple", "set", "frozenset", "len", "bool", "sorted", "sum", "min", "max", "any", "all", "dict",
-     "next", "print", "str", "repr"}
+    {
+        "list",
+        "tuple",
+        "set",
+        "frozenset",
+        "len",
+        "bool",
+        "sorted",
+        "sum",
+        "min",
+        "max",
+        "any",
+        "all",
+        "dict",
+        "next",
+        "print",
+        "str",
+        "repr",
+    }
 )
 
 
@@ -300,9 +333,7 @@ class LayerCall:
 
     def argument(self, position: int, keyword: str) -> ast.expr | None:
         """The argument at ``position`` or passed as ``keyword``, else ``None``."""
-        if len(self.call.args) > position and not any(
-            isinstance(arg, ast.Starred) for arg in self.call.args[: position + 1]
-        ):
+        if len(self.call.args) > position and not any(isinstance(arg, ast.Starred) for arg in self.call.args[: position + 1]):
             return self.call.args[position]
         for kw in self.call.keywords:
             if kw.arg == keyword:
@@ -329,7 +360,6 @@ def _per_instance_cache(method):
         return cache[arg]
 
     return wrapper
-
 
 
 class ModuleAnalysis:
@@ -547,11 +577,7 @@ class ModuleAnalysis:
             if klass in order:
                 continue
             order.append(klass)
-            queue.extend(
-                self.classes[base.id]
-                for base in klass.bases
-                if isinstance(base, ast.Name) and base.id in self.classes
-            )
+            queue.extend(self.classes[base.id] for base in klass.bases if isinstance(base, ast.Name) and base.id in self.classes)
         return order
 
     # ---------------------------------------------------------------- context
@@ -620,8 +646,10 @@ class ModuleAnalysis:
             return Context.THREAD
         if isinstance(cls, ast.ClassDef):
             consumer = self.consumers.get(cls)
-            if consumer is not None and consumer.is_async and (
-                scope.name in CONSUMER_METHODS[consumer.base] or scope.name in self.event_handler_names
+            if (
+                consumer is not None
+                and consumer.is_async
+                and (scope.name in CONSUMER_METHODS[consumer.base] or scope.name in self.event_handler_names)
             ):
                 return Context.LOOP_SYNC
         return Context.SYNC
@@ -688,9 +716,7 @@ class ModuleAnalysis:
             known = self.models.is_model(parts[-1], module_path) if module_path else None
             return known is not False  # a TextChoices or helper class in models.py is not a model
         if isinstance(node, ast.Name) and node.id in self.classes:
-            return any(
-                (self.qualname(base) or "").endswith("models.Model") for base in self.classes[node.id].bases
-            )
+            return any((self.qualname(base) or "").endswith("models.Model") for base in self.classes[node.id].bases)
         return False
 
     def orm(self, node: ast.expr | None) -> Orm | None:
@@ -747,11 +773,7 @@ class ModuleAnalysis:
     def _is_scope_user(self, node: ast.Subscript) -> bool:
         """``self.scope["user"]`` / ``scope["user"]``: AuthMiddleware's user (channels/auth.py)."""
         key = node.slice
-        return (
-            isinstance(key, ast.Constant)
-            and key.value == "user"
-            and dotted(node.value) in ("self.scope", "scope")
-        )
+        return isinstance(key, ast.Constant) and key.value == "user" and dotted(node.value) in ("self.scope", "scope")
 
     def _attribute_evidence(self, node: ast.Attribute) -> Evidence | None:
         base = self.evidence(node.value)
@@ -772,7 +794,12 @@ class ModuleAnalysis:
             if base.info.is_object_relation(node.attr):
                 return Evidence(Orm.INSTANCE, target, nested, info=info)
             return Evidence(
-                Orm.MANAGER, target, nested, relation=node.attr, prefetched=base.loads(node.attr), info=info,
+                Orm.MANAGER,
+                target,
+                nested,
+                relation=node.attr,
+                prefetched=base.loads(node.attr),
+                info=info,
                 relation_kind=kind,
             )
         if base is None and node.attr in MANAGER_ATTRIBUTES:
@@ -796,8 +823,14 @@ class ModuleAnalysis:
                     # only .all() keeps a related manager's prefetched cache
                     prefetched = receiver.prefetched and func.attr == "all"
                     return Evidence(
-                        Orm.QUERYSET, receiver.model, loaded, receiver.relation, prefetched, receiver.info,
-                        receiver.relation_kind, receiver.weak,
+                        Orm.QUERYSET,
+                        receiver.model,
+                        loaded,
+                        receiver.relation,
+                        prefetched,
+                        receiver.info,
+                        receiver.relation_kind,
+                        receiver.weak,
                     )
                 if func.attr in QUERYSET_INSTANCE_METHODS:
                     return receiver.instance()
@@ -819,7 +852,9 @@ class ModuleAnalysis:
         paths = set()
         for argument in call.args:
             if isinstance(argument, ast.Call) and (dotted(argument.func) or "").endswith("Prefetch"):
-                lookup = argument.args[0] if argument.args else next((k.value for k in argument.keywords if k.arg == "lookup"), None)
+                lookup = (
+                    argument.args[0] if argument.args else next((k.value for k in argument.keywords if k.arg == "lookup"), None)
+                )
                 argument = lookup
             if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
                 paths.add(argument.value)
@@ -852,8 +887,9 @@ class ModuleAnalysis:
             elif previous is None or previous == evidence:
                 bindings[name] = evidence
             else:  # same kind, different details: keep what both agree on
-                bindings[name] = Evidence(evidence.kind, None if previous.model != evidence.model else evidence.model,
-                                          previous.loaded & evidence.loaded)
+                bindings[name] = Evidence(
+                    evidence.kind, None if previous.model != evidence.model else evidence.model, previous.loaded & evidence.loaded
+                )
 
         if isinstance(scope, (ast.FunctionDef, ast.AsyncFunctionDef)):
             arguments = scope.args
@@ -924,7 +960,9 @@ class ModuleAnalysis:
         if isinstance(func, ast.Name) and func.id in EVALUATING_BUILTINS and func.id not in self.imports and call.args:
             evaluated = self.evidence(call.args[0])
             if evaluated is not None and evaluated.kind is Orm.QUERYSET:
-                return self._evaluation(call, evaluated, f"`{func.id}()` evaluates the queryset `{self.source(call.args[0])}`", "call")
+                return self._evaluation(
+                    call, evaluated, f"`{func.id}()` evaluates the queryset `{self.source(call.args[0])}`", "call"
+                )
             return None
         if not isinstance(func, ast.Attribute):
             return None
@@ -970,11 +1008,13 @@ class ModuleAnalysis:
             iterables.extend(g.iter for comp in self.nodes(kind) for g in comp.generators if not g.is_async)
         for iterable in iterables:
             if (evidence := queryset(iterable)) is not None:
-                operation = self._evaluation(iterable, evidence, f"iterating the queryset `{self.source(iterable)}` runs a query", "iterate")
+                operation = self._evaluation(
+                    iterable, evidence, f"iterating the queryset `{self.source(iterable)}` runs a query", "iterate"
+                )
                 if operation is not None:
                     yield operation
         for compare in self.nodes(ast.Compare):
-            for op, right in zip(compare.ops, compare.comparators):
+            for op, right in zip(compare.ops, compare.comparators, strict=True):
                 if isinstance(op, (ast.In, ast.NotIn)) and (evidence := queryset(right)) is not None:
                     operation = self._evaluation(compare, evidence, f"`in` evaluates the queryset `{self.source(right)}`", "none")
                     if operation is not None:
@@ -982,21 +1022,31 @@ class ModuleAnalysis:
         for subscript in self.nodes(ast.Subscript):
             evidence = queryset(subscript.value)
             if evidence is not None and (not isinstance(subscript.slice, ast.Slice) or subscript.slice.step is not None):
-                operation = self._evaluation(subscript, evidence, f"indexing the queryset `{self.source(subscript.value)}` runs a query", "none")
+                operation = self._evaluation(
+                    subscript, evidence, f"indexing the queryset `{self.source(subscript.value)}` runs a query", "none"
+                )
                 if operation is not None:
                     yield operation
         formatted = [value.value for value in self.nodes(ast.FormattedValue)]
         for operation in self.nodes(ast.BinOp):
-            if isinstance(operation.op, ast.Mod) and isinstance(operation.left, ast.Constant) and isinstance(operation.left.value, str):
+            if (
+                isinstance(operation.op, ast.Mod)
+                and isinstance(operation.left, ast.Constant)
+                and isinstance(operation.left.value, str)
+            ):
                 formatted.extend(operation.right.elts if isinstance(operation.right, ast.Tuple) else [operation.right])
         for node in formatted:
             if (evidence := queryset(node)) is not None:
-                operation = self._evaluation(node, evidence, f"formatting the queryset `{self.source(node)}` runs a query", "none")
+                operation = self._evaluation(
+                    node, evidence, f"formatting the queryset `{self.source(node)}` runs a query", "none"
+                )
                 if operation is not None:
                     yield operation
         for test in self._truth_tests():
             if (evidence := queryset(test)) is not None:
-                operation = self._evaluation(test, evidence, f"testing the truth of the queryset `{self.source(test)}` runs a query", "none")
+                operation = self._evaluation(
+                    test, evidence, f"testing the truth of the queryset `{self.source(test)}` runs a query", "none"
+                )
                 if operation is not None:
                     yield operation
 
@@ -1041,7 +1091,10 @@ class ModuleAnalysis:
             owner = self.evidence(attribute.value)
             _, target = owner.info.relations[attribute.attr]
             yield DbOperation(
-                attribute, "relation", f"`{self.source(attribute)}` loads the related {target} with a query", "none",
+                attribute,
+                "relation",
+                f"`{self.source(attribute)}` loads the related {target} with a query",
+                "none",
                 evidence=owner,
             )
 
@@ -1053,12 +1106,20 @@ class ModuleAnalysis:
                 for item in statement.items:
                     manager = item.context_expr.func if isinstance(item.context_expr, ast.Call) else item.context_expr
                     if self.resolves_to(manager, TRANSACTION_ATOMIC):
-                        yield DbOperation(item.context_expr, "api", f"`{self.source(item.context_expr)}` opens a database transaction", "none")
+                        yield DbOperation(
+                            item.context_expr, "api", f"`{self.source(item.context_expr)}` opens a database transaction", "none"
+                        )
         for function in self.nodes(ast.AsyncFunctionDef):
             for decorator in function.decorator_list:
                 target = decorator.func if isinstance(decorator, ast.Call) else decorator
                 if self.resolves_to(target, TRANSACTION_ATOMIC):
-                    yield DbOperation(decorator, "api", f"`@{self.source(decorator)}` on a coroutine function opens a database transaction", "none", scope=function)
+                    yield DbOperation(
+                        decorator,
+                        "api",
+                        f"`@{self.source(decorator)}` on a coroutine function opens a database transaction",
+                        "none",
+                        scope=function,
+                    )
 
     def _is_scope_key(self, node: ast.expr, key: str) -> bool:
         return (
@@ -1083,14 +1144,19 @@ class ModuleAnalysis:
                 continue
             event = layer_call.argument(1, "message")
             if isinstance(event, ast.Name):
-                bound = [b.value for b in self._binders.get(self.enclosing_scope(event), ())
-                         if isinstance(b, ast.Assign) and any(isinstance(t, ast.Name) and t.id == event.id for t in b.targets)]
+                bound = [
+                    b.value
+                    for b in self._binders.get(self.enclosing_scope(event), ())
+                    if isinstance(b, ast.Assign) and any(isinstance(t, ast.Name) and t.id == event.id for t in b.targets)
+                ]
                 event = bound[0] if len(bound) == 1 else None
             if isinstance(event, ast.Dict):
-                for key, value in zip(event.keys, event.values):
+                for key, value in zip(event.keys, event.values, strict=True):
                     if (
-                        isinstance(key, ast.Constant) and key.value == "type"
-                        and isinstance(value, ast.Constant) and isinstance(value.value, str)
+                        isinstance(key, ast.Constant)
+                        and key.value == "type"
+                        and isinstance(value, ast.Constant)
+                        and isinstance(value.value, str)
                     ):
                         names.add(value.value.replace(".", "_"))
         return frozenset(names)

@@ -96,7 +96,9 @@ def _parser() -> argparse.ArgumentParser:
         command.add_argument("--select", type=codes, default=None, help="Comma-separated code prefixes (default: all).")
         command.add_argument("--ignore", type=codes, default=[], help="Comma-separated code prefixes to skip.")
         command.add_argument(
-            "--exclude", type=lambda v: [p.strip() for p in v.split(",") if p.strip()], default=list(DEFAULT_EXCLUDE),
+            "--exclude",
+            type=lambda v: [p.strip() for p in v.split(",") if p.strip()],
+            default=list(DEFAULT_EXCLUDE),
             help="Comma-separated glob patterns of file and directory names to skip (flake8's default list).",
         )
 
@@ -173,8 +175,14 @@ def _fix(files: list[Path], args: argparse.Namespace) -> int:
             print(f"{path}: not fixed: {error}", file=sys.stderr)
             continue
         result = fix_bytes(
-            data, args.select, args.ignore, args.unsafe_fixes, str(path),
-            args.django_version, args.channels_version, args.orm_style,
+            data,
+            args.select,
+            args.ignore,
+            args.unsafe_fixes,
+            str(path),
+            args.django_version,
+            args.channels_version,
+            args.orm_style,
         )
         if result.error:
             failed += 1

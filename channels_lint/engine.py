@@ -25,6 +25,7 @@ from channels_lint.rules import REGISTRY, Rule
 
 UNANALYSABLE = "CHN900"
 
+
 @dataclass(frozen=True)
 class Source:
     """A module's decoded text and lines; ``encoding`` is what the bytes were decoded with."""

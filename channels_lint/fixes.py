@@ -54,11 +54,7 @@ class FixError(Exception):
 
 def fixable(violations: Sequence[Violation], unsafe_fixes: bool = False) -> list[Violation]:
     """Violations whose fix may be applied (safe ones, and unsafe ones when asked)."""
-    return [
-        v
-        for v in violations
-        if v.fix is not None and (unsafe_fixes or v.fix.applicability is Applicability.SAFE)
-    ]
+    return [v for v in violations if v.fix is not None and (unsafe_fixes or v.fix.applicability is Applicability.SAFE)]
 
 
 class ApplyChannelsLintFixes(VisitorBasedCodemodCommand):

@@ -34,12 +34,25 @@ class ChannelsLintPlugin:
 
     @staticmethod
     def add_options(manager) -> None:
-        manager.add_option("--django-version", parse_from_config=True, default=None,
-                           help="channels-lint: target Django version, e.g. 4.2 (default: from the project's pins)")
-        manager.add_option("--channels-version", parse_from_config=True, default=None,
-                           help="channels-lint: target Channels version (default: from the project's pins)")
-        manager.add_option("--orm-style", parse_from_config=True, default=None, choices=Settings.ORM_STYLES,
-                           help="channels-lint: how ORM fixes are written (database_sync_to_async or async-methods)")
+        manager.add_option(
+            "--django-version",
+            parse_from_config=True,
+            default=None,
+            help="channels-lint: target Django version, e.g. 4.2 (default: from the project's pins)",
+        )
+        manager.add_option(
+            "--channels-version",
+            parse_from_config=True,
+            default=None,
+            help="channels-lint: target Channels version (default: from the project's pins)",
+        )
+        manager.add_option(
+            "--orm-style",
+            parse_from_config=True,
+            default=None,
+            choices=Settings.ORM_STYLES,
+            help="channels-lint: how ORM fixes are written (database_sync_to_async or async-methods)",
+        )
 
     @classmethod
     def parse_options(cls, options: argparse.Namespace) -> None:

@@ -28,8 +28,24 @@ else:  # pragma: no cover - Python 3.10
 ROOT_MARKERS = ("manage.py", "pyproject.toml", "setup.cfg", "setup.py", ".git")
 #: Directories never searched for models (flake8's default excludes plus environments).
 SKIP_DIRS = frozenset(
-    {".git", ".hg", ".svn", ".tox", ".nox", ".eggs", "__pycache__", ".venv", "venv", "env",
-     "node_modules", "build", "dist", "site-packages", ".mypy_cache", ".pytest_cache"}
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        ".tox",
+        ".nox",
+        ".eggs",
+        "__pycache__",
+        ".venv",
+        "venv",
+        "env",
+        "node_modules",
+        "build",
+        "dist",
+        "site-packages",
+        ".mypy_cache",
+        ".pytest_cache",
+    }
 )
 #: Newest versions known to this release (used when a project pins nothing).
 NEWEST = {"django": (6, 1), "channels": (4, 3)}
@@ -69,8 +85,13 @@ BUILTIN_USER = ModelInfo(
     "User",
     "django/contrib/auth/models.py",
     relations={"groups": ("m2m", "Group"), "user_permissions": ("m2m", "Permission")},
-    fields={"id": "AutoField", "username": "CharField", "email": "EmailField", "last_login": "DateTimeField",
-            "date_joined": "DateTimeField"},
+    fields={
+        "id": "AutoField",
+        "username": "CharField",
+        "email": "EmailField",
+        "last_login": "DateTimeField",
+        "date_joined": "DateTimeField",
+    },
 )
 
 
@@ -187,8 +208,12 @@ def models_in_module(tree: ast.Module, path: str) -> list[ModelInfo]:
         local_models.add(node.name)
         model = ModelInfo(node.name, path, bases=[b.rsplit(".", 1)[-1] for b in bases])
         for statement in node.body:
-            if not (isinstance(statement, ast.Assign) and len(statement.targets) == 1
-                    and isinstance(statement.targets[0], ast.Name) and isinstance(statement.value, ast.Call)):
+            if not (
+                isinstance(statement, ast.Assign)
+                and len(statement.targets) == 1
+                and isinstance(statement.targets[0], ast.Name)
+                and isinstance(statement.value, ast.Call)
+            ):
                 continue
             attribute, call = statement.targets[0].id, statement.value
             callee = (dotted(call.func) or "").rsplit(".", 1)[-1]
@@ -204,8 +229,10 @@ def models_in_module(tree: ast.Module, path: str) -> list[ModelInfo]:
                         model.related_names[attribute] = str(keyword.value.value).replace("%(class)s", node.name.lower())
             elif callee.endswith("Field"):
                 model.fields[attribute] = callee
-            elif callee.endswith("Manager") or callee in ("as_manager", "from_queryset") or (
-                isinstance(call.func, ast.Call) and (dotted(call.func.func) or "").endswith("from_queryset")
+            elif (
+                callee.endswith("Manager")
+                or callee in ("as_manager", "from_queryset")
+                or (isinstance(call.func, ast.Call) and (dotted(call.func.func) or "").endswith("from_queryset"))
             ):
                 model.managers.add(attribute)
         found.append(model)
@@ -400,6 +427,8 @@ def add_settings_arguments(parser) -> None:
     parser.add_argument("--django-version", default=None, help="Target Django version, e.g. 4.2 (default: from pins).")
     parser.add_argument("--channels-version", default=None, help="Target Channels version, e.g. 4.1 (default: from pins).")
     parser.add_argument(
-        "--orm-style", choices=Settings.ORM_STYLES, default=None,
+        "--orm-style",
+        choices=Settings.ORM_STYLES,
+        default=None,
         help="How ORM fixes are written: database_sync_to_async (default) or the native async-methods.",
     )

@@ -160,7 +160,8 @@ async def handler():
 }
 
 FOUND = {
-    "sync-helper-len-of-related-manager": ("""
+    "sync-helper-len-of-related-manager": (
+        """
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 def member_count(room):
@@ -169,35 +170,49 @@ def member_count(room):
 class C(AsyncWebsocketConsumer):
     async def join(self, room):
         return member_count(room)
-""", [(9, "CHN104")]),
-    "custom-manager": ("""
+""",
+        [(9, "CHN104")],
+    ),
+    "custom-manager": (
+        """
 from .models import Post
 
 async def handler():
     return Post.published.count()
-""", [(5, "CHN101")]),
-    "str-of-queryset-and-values-list-index": ("""
+""",
+        [(5, "CHN101")],
+    ),
+    "str-of-queryset-and-values-list-index": (
+        """
 from .models import Room
 
 async def handler():
     text = str(Room.objects.all())
     first = Room.objects.values_list("name", flat=True)[0]
     sql = str(Room.objects.all().query)
-""", [(5, "CHN101"), (6, "CHN101")]),
-    "related-manager-write": ("""
+""",
+        [(5, "CHN101"), (6, "CHN101")],
+    ),
+    "related-manager-write": (
+        """
 from .models import Room
 
 async def handler(user):
     room = await Room.objects.aget(pk=1)
     room.members.add(user)
-""", [(6, "CHN102")]),
-    "scope-user-relation": ("""
+""",
+        [(6, "CHN102")],
+    ),
+    "scope-user-relation": (
+        """
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 class C(AsyncWebsocketConsumer):
     async def connect(self):
         rooms = [room.name for room in self.scope["user"].rooms.all()]
-""", [(6, "CHN103")]),
+""",
+        [(6, "CHN103")],
+    ),
 }
 
 
@@ -244,27 +259,36 @@ class C(AsyncWebsocketConsumer):
 @pytest.mark.parametrize(
     ("django_version", "expected"),
     [
-        ("6.1", [
-            "room = await Room.objects.aget(pk=1)",
-            "async for other in Room.objects.all():",
-            "await room.asave()",
-            'await room.members.aadd(self.scope["user"])',
-            'user = await aauthenticate(username="a", password="b")',
-            'await self.scope["session"].asave()',
-            "from django.contrib.auth import aauthenticate",
-        ]),
-        ("4.1", [
-            "room = await Room.objects.aget(pk=1)",
-            "async for other in Room.objects.all():",
-            "await database_sync_to_async(room.save)()",
-            'await database_sync_to_async(room.members.add)(self.scope["user"])',
-            'user = await database_sync_to_async(authenticate)(username="a", password="b")',
-            'await database_sync_to_async(self.scope["session"].save)()',
-        ]),
-        ("4.0", [
-            "room = await database_sync_to_async(Room.objects.get)(pk=1)",
-            "for other in await database_sync_to_async(list)(Room.objects.all()):",
-        ]),
+        (
+            "6.1",
+            [
+                "room = await Room.objects.aget(pk=1)",
+                "async for other in Room.objects.all():",
+                "await room.asave()",
+                'await room.members.aadd(self.scope["user"])',
+                'user = await aauthenticate(username="a", password="b")',
+                'await self.scope["session"].asave()',
+                "from django.contrib.auth import aauthenticate",
+            ],
+        ),
+        (
+            "4.1",
+            [
+                "room = await Room.objects.aget(pk=1)",
+                "async for other in Room.objects.all():",
+                "await database_sync_to_async(room.save)()",
+                'await database_sync_to_async(room.members.add)(self.scope["user"])',
+                'user = await database_sync_to_async(authenticate)(username="a", password="b")',
+                'await database_sync_to_async(self.scope["session"].save)()',
+            ],
+        ),
+        (
+            "4.0",
+            [
+                "room = await database_sync_to_async(Room.objects.get)(pk=1)",
+                "for other in await database_sync_to_async(list)(Room.objects.all()):",
+            ],
+        ),
     ],
 )
 def test_async_methods_style_follows_the_target_django(project: Path, django_version: str, expected: list[str]) -> None:

@@ -44,7 +44,10 @@ class Case:
 
 
 CASES = [
-    Case("CHN101", IMPORTS + """
+    Case(
+        "CHN101",
+        IMPORTS
+        + """
 class Consumer(AsyncWebsocketConsumer):
     async def connect(self):
         await self.accept()
@@ -54,8 +57,15 @@ class Consumer(AsyncWebsocketConsumer):
         Message.objects.create(room=room, author="ann", body=text_data)
         count = Message.objects.filter(room=room).count()
         await self.send(text_data=f"{count} stored")
-""", "hello", "1 stored", "SynchronousOnlyOperation"),
-    Case("CHN102", IMPORTS + """
+""",
+        "hello",
+        "1 stored",
+        "SynchronousOnlyOperation",
+    ),
+    Case(
+        "CHN102",
+        IMPORTS
+        + """
 class Consumer(AsyncWebsocketConsumer):
     async def connect(self):
         await self.accept()
@@ -66,8 +76,15 @@ class Consumer(AsyncWebsocketConsumer):
         room.save()
         await room.arefresh_from_db()
         await self.send(text_data=room.name)
-""", "den", "den-renamed", "SynchronousOnlyOperation"),
-    Case("CHN104", IMPORTS + """
+""",
+        "den",
+        "den-renamed",
+        "SynchronousOnlyOperation",
+    ),
+    Case(
+        "CHN104",
+        IMPORTS
+        + """
 def store(room_name, body):
     room = Room.objects.get_or_create(name=room_name)[0]
     return Message.objects.create(room=room, author="ann", body=body).body
@@ -80,8 +97,16 @@ class Consumer(AsyncWebsocketConsumer):
     async def receive(self, text_data=None, bytes_data=None):
         body = store("lobby", text_data)
         await self.send(text_data="stored " + body)
-""", "hello", "stored hello", "SynchronousOnlyOperation", unsafe=True),
-    Case("CHN105", IMPORTS + """
+""",
+        "hello",
+        "stored hello",
+        "SynchronousOnlyOperation",
+        unsafe=True,
+    ),
+    Case(
+        "CHN105",
+        IMPORTS
+        + """
 class Consumer(AsyncWebsocketConsumer):
     async def connect(self):
         await self.channel_layer.group_add("room", self.channel_name)
@@ -92,8 +117,15 @@ class Consumer(AsyncWebsocketConsumer):
 
     async def chat_message(self, event):
         await self.send(text_data=event["text"])
-""", "hello", "hello", TimeoutError),
-    Case("CHN106", IMPORTS + """
+""",
+        "hello",
+        "hello",
+        TimeoutError,
+    ),
+    Case(
+        "CHN106",
+        IMPORTS
+        + """
 class Consumer(AsyncWebsocketConsumer):
     async def connect(self):
         async_to_sync(self.channel_layer.group_add)("room", self.channel_name)
@@ -104,8 +136,15 @@ class Consumer(AsyncWebsocketConsumer):
 
     async def chat_message(self, event):
         await self.send(text_data=event["text"])
-""", "hello", "hello", RuntimeError),
-    Case("CHN107", IMPORTS + """
+""",
+        "hello",
+        "hello",
+        RuntimeError,
+    ),
+    Case(
+        "CHN107",
+        IMPORTS
+        + """
 class Consumer(WebsocketConsumer):
     def connect(self):
         self.channel_layer.group_add("room", self.channel_name)
@@ -118,8 +157,15 @@ class Consumer(WebsocketConsumer):
 
     def chat_message(self, event):
         self.send(text_data=event["text"])
-""", "hello", "hello", TimeoutError),
-    Case("CHN108", IMPORTS + """
+""",
+        "hello",
+        "hello",
+        TimeoutError,
+    ),
+    Case(
+        "CHN108",
+        IMPORTS
+        + """
 class Consumer(AsyncJsonWebsocketConsumer):
     def connect(self):
         async_to_sync(self.channel_layer.group_add)("room", self.channel_name)
@@ -130,8 +176,18 @@ class Consumer(AsyncJsonWebsocketConsumer):
 
     async def chat_message(self, event):
         await self.send_json({"text": event["text"]})
-""", {"text": "hello"}, {"text": "hello"}, RuntimeError, select=("CHN1",), unsafe=True, json=True),
-    Case("CHN109", IMPORTS + """
+""",
+        {"text": "hello"},
+        {"text": "hello"},
+        RuntimeError,
+        select=("CHN1",),
+        unsafe=True,
+        json=True,
+    ),
+    Case(
+        "CHN109",
+        IMPORTS
+        + """
 class Consumer(AsyncWebsocketConsumer):
     async def connect(self):
         await self.accept()
@@ -139,7 +195,11 @@ class Consumer(AsyncWebsocketConsumer):
     async def receive(self, text_data=None, bytes_data=None):
         user = authenticate(username="ann", password=text_data)
         await self.send(text_data="welcome" if user is not None else "denied")
-""", "s3cret-pass", "welcome", "SynchronousOnlyOperation"),
+""",
+        "s3cret-pass",
+        "welcome",
+        "SynchronousOnlyOperation",
+    ),
 ]
 
 

@@ -121,8 +121,7 @@ def test_no_unexpected_findings(path: Path) -> None:
     expected = expectations(path)
     for violation in findings(path):
         allowed = any(
-            violation.line in statement_lines(tree, line) and violation.code in KIND_CODES[kind]
-            for line, kind in expected
+            violation.line in statement_lines(tree, line) and violation.code in KIND_CODES[kind] for line, kind in expected
         )
         assert allowed, f"unexpected {violation.format(path.name)}"
 

@@ -88,7 +88,7 @@ def test_fix_diff_writes_nothing(project: Path, capsys) -> None:
     assert main(["fix", "--diff", str(path)]) == 1
     out = capsys.readouterr().out
     assert path.read_text() == BUGGY
-    assert f"--- {path}" in out and "+        await self.send(text_data=\"ok\")" in out
+    assert f"--- {path}" in out and '+        await self.send(text_data="ok")' in out
 
 
 def test_fix_select(project: Path) -> None:

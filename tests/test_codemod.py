@@ -23,9 +23,22 @@ def test_libcst_tool_codemod_matches_fix_command(tmp_path: Path) -> None:
     shutil.copytree(FIXTURES / "chat_project", tmp_path / "chat_project")
     (tmp_path / ".libcst.codemod.yaml").write_text(CONFIG)
     result = subprocess.run(
-        [sys.executable, "-m", "libcst.tool", "codemod", "channels_lint_fix.ApplyChannelsLintFixes",
-         "chat_project", "--jobs=1", "--no-format", "--select", "chn1,CHN2,CHN4"],
-        cwd=tmp_path, capture_output=True, text=True, check=False,
+        [
+            sys.executable,
+            "-m",
+            "libcst.tool",
+            "codemod",
+            "channels_lint_fix.ApplyChannelsLintFixes",
+            "chat_project",
+            "--jobs=1",
+            "--no-format",
+            "--select",
+            "chn1,CHN2,CHN4",
+        ],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     for relative in ("chat/consumers.py", "chat/routing.py"):

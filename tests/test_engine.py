@@ -95,9 +95,9 @@ def test_columns_count_characters_not_bytes() -> None:
 
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
-    st.lists(
-        st.sampled_from([*"async def():\n =[]{}.'\"#\\xé1", "await ", "Note.objects.get()", "channel_layer", "    "])
-    ).map("".join)
+    st.lists(st.sampled_from([*"async def():\n =[]{}.'\"#\\xé1", "await ", "Note.objects.get()", "channel_layer", "    "])).map(
+        "".join
+    )
 )
 def test_engine_never_raises_on_arbitrary_text(text: str) -> None:
     violations = lint(Source.from_text(text))

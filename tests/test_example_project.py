@@ -86,7 +86,11 @@ def fixed_copy(tmp_path: Path) -> Path:
 
 
 def test_fix_gives_the_expected_project(fixed_copy: Path) -> None:
-    changed = {p.relative_to(fixed_copy) for p in fixed_copy.rglob("*.py") if not filecmp.cmp(p, PROJECT / p.relative_to(fixed_copy), shallow=False)}
+    changed = {
+        p.relative_to(fixed_copy)
+        for p in fixed_copy.rglob("*.py")
+        if not filecmp.cmp(p, PROJECT / p.relative_to(fixed_copy), shallow=False)
+    }
     if os.environ.get("CHANNELS_LINT_REGENERATE") == "1":
         shutil.rmtree(EXPECTED, ignore_errors=True)
         for relative in changed:
@@ -138,9 +142,8 @@ def variant(ignore: tuple[str, ...] = (), fix: bool = True) -> dict[str, str]:
 
 def application_for(sources: dict[str, str], monkeypatch):
     """Import the variant's consumers and routing as ``chat.consumers``/``chat.routing``."""
-    from channels.routing import URLRouter
-
     import chat
+    from channels.routing import URLRouter
 
     for name in ("consumers", "routing"):
         module = types.ModuleType(f"chat.{name}")
@@ -155,7 +158,6 @@ def application_for(sources: dict[str, str], monkeypatch):
 async def chat_scenario(application) -> dict:
     """Two clients in one room; the first sends a message; returns what the second receives."""
     from channels.testing import WebsocketCommunicator
-
     from chat.models import Message
 
     sender = WebsocketCommunicator(application, "/ws/chat/lobby/")

@@ -30,7 +30,9 @@ async def caller():
 def flake8(path: Path, *options: str) -> list[str]:
     result = subprocess.run(
         [sys.executable, "-m", "flake8", "--format=%(row)d:%(code)s", *options, str(path)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode in (0, 1), result.stderr
     return result.stdout.split()
@@ -72,12 +74,16 @@ def test_options_and_models_index_under_flake8(tmp_path: Path) -> None:
         "class Gadget(models.Model):\n    shelf = models.ForeignKey(Shelf, on_delete=models.CASCADE)\n"
     )
     path = tmp_path / "consumers.py"
-    path.write_text("from .models import Gadget\n\nasync def f():\n    gadget = await Gadget.objects.aget(pk=1)\n    return gadget.shelf.label\n")
+    path.write_text(
+        "from .models import Gadget\n\nasync def f():\n    gadget = await Gadget.objects.aget(pk=1)\n    return gadget.shelf.label\n"
+    )
     assert flake8(path, "--select", "CHN", "--django-version", "4.2", "--orm-style", "async-methods") == ["5:CHN103"]
     (tmp_path / ".flake8").write_text("[flake8]\ndjango-version = 4.2\norm-style = async-methods\n")
     assert flake8(path, "--select", "CHN", "--config", str(tmp_path / ".flake8")) == ["5:CHN103"]
     bad = subprocess.run(
         [sys.executable, "-m", "flake8", "--select", "CHN", "--orm-style", "fast", str(path)],
-        capture_output=True, text=True, check=False,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert bad.returncode != 0 and "orm-style" in bad.stderr

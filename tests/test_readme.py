@@ -33,6 +33,5 @@ def test_readme_rule_table_matches_the_registry() -> None:
     rows = re.findall(r"^\| (CHN\d{3}) \| ([a-z0-9-]+) \| (safe|unsafe|-) \|", (ROOT / "README.md").read_text(), flags=re.M)
     documented = {code: (name, fix) for code, name, fix in rows}
     assert documented == {
-        code: (rule.name, rule.fix_applicability.value if rule.fix_applicability else "-")
-        for code, rule in REGISTRY.items()
+        code: (rule.name, rule.fix_applicability.value if rule.fix_applicability else "-") for code, rule in REGISTRY.items()
     }

@@ -62,7 +62,10 @@ def test_async_generators_are_not_awaited() -> None:
 
 def test_sync_handler_of_async_consumer_is_checked_with_select(tmp_path: Path, capsys) -> None:
     path = tmp_path / "c.py"
-    path.write_text(HEAD + "class C(AsyncWebsocketConsumer):\n    def receive(self, text_data=None):\n        Message.objects.create(body=text_data)\n")
+    path.write_text(
+        HEAD
+        + "class C(AsyncWebsocketConsumer):\n    def receive(self, text_data=None):\n        Message.objects.create(body=text_data)\n"
+    )
     assert main(["check", "--select", "CHN101", str(path)]) == 1
     assert ":6:9: CHN101" in capsys.readouterr().out
 
@@ -94,8 +97,11 @@ def test_textchoices_in_models_py_is_not_a_model(tmp_path: Path) -> None:
     )
     violations = lint(Source.from_bytes(consumer.read_bytes()), path=str(consumer))
     assert violations == []  # `layer` is a parameter here: not proven to be a channel layer
-    consumer.write_text(consumer.read_text().replace("async def f(layer):", "async def f(self):").replace(
-        "layer.group_send", "self.channel_layer.group_send"))
+    consumer.write_text(
+        consumer.read_text()
+        .replace("async def f(layer):", "async def f(self):")
+        .replace("layer.group_send", "self.channel_layer.group_send")
+    )
     messages = [v.message for v in lint(Source.from_bytes(consumer.read_bytes()), path=str(consumer))]
     assert len(messages) == 1 and "`Ticket(pk=1)` is a model instance" in messages[0]
 
@@ -126,7 +132,9 @@ def test_unreadable_entries_are_reported_not_raised(tmp_path: Path, capsys) -> N
 
 def test_diff_marks_missing_final_newline_and_keeps_encoding(tmp_path: Path, capsys) -> None:
     path = tmp_path / "latin.py"
-    path.write_bytes(("# -*- coding: latin-1 -*-\n# café\n" + HEAD + "async def f():\n    Message.objects.count()").encode("latin-1"))
+    path.write_bytes(
+        ("# -*- coding: latin-1 -*-\n# café\n" + HEAD + "async def f():\n    Message.objects.count()").encode("latin-1")
+    )
     assert main(["fix", "--diff", str(path)]) == 1
     out = capsys.readouterr().out
     assert "\\ No newline at end of file" in out and "café" in out

@@ -100,7 +100,10 @@ def test_noqa_silences_every_finding(rule, case, tmp_path: Path) -> None:
 
 def test_selection_by_prefix() -> None:
     assert "CHN105" not in [r.code for r in selected_rules(["CHN1"], ["CHN105"])]
-    assert [r.code for r in selected_rules(["CHN10"], ["CHN102", "CHN103", "CHN104", "CHN105", "CHN106", "CHN107", "CHN108", "CHN109"])] == ["CHN101"]
+    assert [
+        r.code
+        for r in selected_rules(["CHN10"], ["CHN102", "CHN103", "CHN104", "CHN105", "CHN106", "CHN107", "CHN108", "CHN109"])
+    ] == ["CHN101"]
     assert all(r.code.startswith("CHN") for r in selected_rules(None))
 
 

@@ -458,16 +458,11 @@ def test_encode_json_override_in_async_consumer() -> None:
 
 
 def run_python(code: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60
-    )
+    return subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
 
 
 def test_runtime_never_imports_libcst_or_flake8() -> None:
-    process = run_python(
-        "import channels_lint.runtime, sys; "
-        "assert 'libcst' not in sys.modules and 'flake8' not in sys.modules"
-    )
+    process = run_python("import channels_lint.runtime, sys; assert 'libcst' not in sys.modules and 'flake8' not in sys.modules")
     assert process.returncode == 0, process.stderr
 
 
@@ -536,8 +531,7 @@ SAFE_VALUES = st.recursive(
         st.floats(allow_nan=False, allow_infinity=False),
         st.text(max_size=20),
     ),
-    lambda children: st.lists(children, max_size=5)
-    | st.dictionaries(st.text(max_size=5), children, max_size=5),
+    lambda children: st.lists(children, max_size=5) | st.dictionaries(st.text(max_size=5), children, max_size=5),
     max_leaves=30,
 )
 POISON = st.one_of(
@@ -554,7 +548,7 @@ POISON = st.one_of(
 def _bury(inner: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
     """Put ``inner`` at a random place inside a safe list or dict."""
     in_list = st.tuples(st.lists(SAFE_VALUES, max_size=3), inner, st.integers(0, 3)).map(
-        lambda t: [*t[0][:t[2]], t[1], *t[0][t[2]:]]
+        lambda t: [*t[0][: t[2]], t[1], *t[0][t[2] :]]
     )
     safe_dicts = st.dictionaries(st.text(max_size=5), SAFE_VALUES, max_size=3)
     in_dict = st.tuples(safe_dicts, st.text(max_size=5), inner).map(lambda t: {**t[0], t[1]: t[2]})
@@ -562,9 +556,7 @@ def _bury(inner: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
 
 
 POISONED = st.recursive(POISON, _bury, max_leaves=10)
-PROPERTY_SETTINGS = settings(
-    max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+PROPERTY_SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @PROPERTY_SETTINGS

@@ -9,9 +9,9 @@ from channels_lint.rules import (  # noqa: F401 - imported to register the rules
     chn106_async_to_sync_in_async,
     chn107_layer_call_without_async_to_sync,
     chn108_handler_kind_mismatch,
+    chn109_sync_only_django_api,
     chn202_unserializable_event_value,
     chn301_unguarded_json_loads,
-    chn109_sync_only_django_api,
     chn403_missing_as_asgi,
     chn900_unanalysable_file,
 )

@@ -33,14 +33,38 @@ SOO = "raises SynchronousOnlyOperation on the event loop"
 
 #: Async twins and the Django version that added them (channels-semantics.md §4.1, §3.3).
 QUERYSET_TWINS = dict.fromkeys(
-    ["get", "first", "last", "earliest", "latest", "create", "count", "exists", "update", "delete",
-     "get_or_create", "update_or_create", "bulk_create", "bulk_update", "aggregate", "in_bulk",
-     "contains", "explain"],
+    [
+        "get",
+        "first",
+        "last",
+        "earliest",
+        "latest",
+        "create",
+        "count",
+        "exists",
+        "update",
+        "delete",
+        "get_or_create",
+        "update_or_create",
+        "bulk_create",
+        "bulk_update",
+        "aggregate",
+        "in_bulk",
+        "contains",
+        "explain",
+    ],
     (4, 1),
 )
 INSTANCE_TWINS = {"save": (4, 2), "delete": (4, 2), "refresh_from_db": (4, 2)}
-RELATED_TWINS = {"add": (4, 2), "set": (4, 2), "remove": (4, 2), "clear": (4, 2),
-                 "create": (4, 1), "get_or_create": (4, 1), "update_or_create": (4, 1)}
+RELATED_TWINS = {
+    "add": (4, 2),
+    "set": (4, 2),
+    "remove": (4, 2),
+    "clear": (4, 2),
+    "create": (4, 1),
+    "get_or_create": (4, 1),
+    "update_or_create": (4, 1),
+}
 USER_TWINS = dict.fromkeys(
     ["has_perm", "has_perms", "has_module_perms", "get_all_permissions", "get_group_permissions", "get_user_permissions"],
     (5, 2),
@@ -126,8 +150,11 @@ class Rule:
         if twin is not None:
             name, imports = twin
             return self.violation(
-                node, message + f"; use `await ...{name}(...)`", (AwaitAsyncMethod(a.span(node), name),),
-                f"Use the async method `{name}`", imports,
+                node,
+                message + f"; use `await ...{name}(...)`",
+                (AwaitAsyncMethod(a.span(node), name),),
+                f"Use the async method `{name}`",
+                imports,
             )
         if operation.shape == "iterate":
             loop = a.parents.get(node)
@@ -141,15 +168,19 @@ class Rule:
             ):
                 return self.violation(node, message + "; use `async for`", (MakeAsync(a.span(loop)),), "Use `async for`")
             return self.violation(
-                node, message + "; use `async for` or `await database_sync_to_async(list)(...)`",
+                node,
+                message + "; use `async for` or `await database_sync_to_async(list)(...)`",
                 (WrapIn(a.span(node), "database_sync_to_async(list)", awaited=True),),
-                "Evaluate the queryset with `database_sync_to_async(list)`", (DB_SYNC_TO_ASYNC,),
+                "Evaluate the queryset with `database_sync_to_async(list)`",
+                (DB_SYNC_TO_ASYNC,),
             )
         assert isinstance(node, ast.Call)
         return self.violation(
-            node, message + f"; use `await database_sync_to_async({a.source(node.func)})(...)`",
+            node,
+            message + f"; use `await database_sync_to_async({a.source(node.func)})(...)`",
             (CallThrough(a.span(node), "database_sync_to_async"),),
-            "Run the call through `database_sync_to_async`", (DB_SYNC_TO_ASYNC,),
+            "Run the call through `database_sync_to_async`",
+            (DB_SYNC_TO_ASYNC,),
         )
 
     def _async_twin(self, operation: DbOperation) -> tuple[str, tuple[tuple[str, str], ...]] | None:

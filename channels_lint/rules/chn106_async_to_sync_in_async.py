@@ -111,8 +111,7 @@ class C(AsyncConsumer):
                 continue
             target = outer or call
             message = (
-                f"`{a.source(call)}` raises RuntimeError in a thread with a running event loop; "
-                f"await the coroutine directly"
+                f"`{a.source(call)}` raises RuntimeError in a thread with a running event loop; await the coroutine directly"
             )
             if a.can_await_here(target):
                 yield self.violation(call, message, (AwaitInsteadOfAsyncToSync(a.span(target)),), "Await it directly")

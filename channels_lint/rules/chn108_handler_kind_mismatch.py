@@ -10,7 +10,6 @@ from channels_lint.diagnostics import Applicability, MakeAsync, Violation
 from channels_lint.rules.base import Invalid, Rule
 
 
-
 class HandlerKindMismatch(Rule):
     """
     ## What it does

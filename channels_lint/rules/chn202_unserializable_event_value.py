@@ -175,7 +175,10 @@ class C(AsyncWebsocketConsumer):
                 node
                 for node in ast.walk(scope)
                 if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign))
-                and any(isinstance(t, ast.Name) and t.id == event.id for t in getattr(node, "targets", [getattr(node, "target", None)]))
+                and any(
+                    isinstance(t, ast.Name) and t.id == event.id
+                    for t in getattr(node, "targets", [getattr(node, "target", None)])
+                )
             ]
             if len(bound) == 1 and (isinstance(bound[0].value, ast.Dict) or self._is_dict_call(bound[0].value)):
                 return bound[0].value

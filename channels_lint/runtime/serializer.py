@@ -45,11 +45,11 @@ from __future__ import annotations
 import base64
 import json
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import date, time, timedelta
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Callable, Union
+from typing import Any, Union
 from uuid import UUID
 
 try:

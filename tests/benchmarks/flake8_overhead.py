@@ -85,7 +85,9 @@ def main() -> None:
     print(f"flake8 --jobs 1 without channels-lint: {base:.2f} s (best of {args.repeat})")
     print(f"flake8 --jobs 1 with channels-lint:    {plugged:.2f} s (best of {args.repeat})")
     print(f"ratio with/without: {plugged / base:.3f} (added {100 * (plugged / base - 1):+.1f}%)")
-    print(f"engine on parsed trees: {engine_seconds:.3f} s = {engine_seconds / parse_seconds:.3f} x ast.parse time ({parse_seconds:.2f} s)")
+    print(
+        f"engine on parsed trees: {engine_seconds:.3f} s = {engine_seconds / parse_seconds:.3f} x ast.parse time ({parse_seconds:.2f} s)"
+    )
 
 
 if __name__ == "__main__":
