@@ -968,8 +968,14 @@ class ModuleAnalysis:
             return None
         receiver = self.evidence(func.value)
         if receiver is None:
-            if func.attr in ("save", "flush", "cycle_key", "delete") and self._is_scope_key(func.value, "session"):
+            if func.attr in ("save", "flush", "cycle_key", "delete") and self._is_session(func.value):
                 return DbOperation(call, "api", f"`{self.source(func)}()` writes the session to the database", "call", func.attr)
+            if (
+                func.attr == "cursor"
+                and isinstance(func.value, ast.Subscript)
+                and self.resolves_to(func.value.value, "django.db.connections")
+            ):
+                return DbOperation(call, "api", f"`{self.source(func)}()` opens a database cursor", "none")
             return None
         described = f"`{self.source(func)}()`"
         if receiver.kind is Orm.MANAGER and receiver.weak and receiver.model is None:
@@ -1025,6 +1031,15 @@ class ModuleAnalysis:
                 operation = self._evaluation(
                     subscript, evidence, f"indexing the queryset `{self.source(subscript.value)}` runs a query", "none"
                 )
+                if operation is not None:
+                    yield operation
+        unpacked = [node.value for node in self.nodes(ast.Starred) if isinstance(node.ctx, ast.Load)]
+        unpacked += [
+            node.value for node in self.nodes(ast.Assign) if any(isinstance(t, (ast.Tuple, ast.List)) for t in node.targets)
+        ]
+        for node in unpacked:
+            if (evidence := queryset(node)) is not None:
+                operation = self._evaluation(node, evidence, f"unpacking the queryset `{self.source(node)}` runs a query", "none")
                 if operation is not None:
                     yield operation
         formatted = [value.value for value in self.nodes(ast.FormattedValue)]
@@ -1121,6 +1136,19 @@ class ModuleAnalysis:
                         scope=function,
                     )
 
+    def _is_session(self, node: ast.expr) -> bool:
+        """``self.scope["session"]``, or a local name bound only to it."""
+        if self._is_scope_key(node, "session"):
+            return True
+        if not isinstance(node, ast.Name):
+            return False
+        values = [
+            binder.value
+            for binder in self._binders.get(self.enclosing_scope(node), ())
+            if isinstance(binder, ast.Assign) and any(isinstance(t, ast.Name) and t.id == node.id for t in binder.targets)
+        ]
+        return len(values) == 1 and self._is_scope_key(values[0], "session")
+
     def _is_scope_key(self, node: ast.expr, key: str) -> bool:
         return (
             isinstance(node, ast.Subscript)
@@ -1199,28 +1227,46 @@ class ModuleAnalysis:
         that ``call`` calls, if it is defined in this module."""
         func = call.func
         if isinstance(func, ast.Name) and func.id not in self.imports:
-            return self._module_functions.get(func.id)
+            for scope in (*self._scope_chain(call), self.tree):  # nested defs first, then the module
+                function = self._functions_by_scope.get((scope, func.id))
+                if function is not None:
+                    return function
+            return None
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
             cls = self.enclosing_class(call)
             if cls is not None:
                 return self.class_methods(cls).get(func.attr)
         return None
 
+    @functools.cached_property
+    def _functions_by_scope(self) -> dict[tuple[ast.AST, str], ast.FunctionDef | ast.AsyncFunctionDef]:
+        """Functions by the scope whose body defines them (module or enclosing function)."""
+        found = {}
+        for kind in (ast.FunctionDef, ast.AsyncFunctionDef):
+            for function in self.nodes(kind):
+                if not isinstance(self.parents.get(function), ast.ClassDef):
+                    found[(self.enclosing_scope(function), function.name)] = function
+        return found
+
     def references(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> list[ast.expr]:
-        """Every load of the function's name: ``name`` and ``anything.name`` (a method may be
-        reached through subclasses or other objects, so every attribute of that name counts)."""
-        return self._references_by_name.get(function.name, [])
+        """Every load that may reach the function: ``name`` for a function, ``anything.name``
+        for a method (reached through subclasses or other objects, so every attribute of that
+        name counts)."""
+        names, attributes = self._loads_by_name
+        is_method = isinstance(self.parents.get(function), ast.ClassDef)
+        return (attributes if is_method else names).get(function.name, [])
 
     @functools.cached_property
-    def _references_by_name(self) -> dict[str, list[ast.expr]]:
-        found: dict[str, list[ast.expr]] = defaultdict(list)
+    def _loads_by_name(self) -> tuple[dict[str, list[ast.expr]], dict[str, list[ast.expr]]]:
+        names: dict[str, list[ast.expr]] = defaultdict(list)
+        attributes: dict[str, list[ast.expr]] = defaultdict(list)
         for node in self.nodes(ast.Name):
             if isinstance(node.ctx, ast.Load):
-                found[node.id].append(node)
+                names[node.id].append(node)
         for node in self.nodes(ast.Attribute):
             if isinstance(node.ctx, ast.Load):
-                found[node.attr].append(node)
-        return found
+                attributes[node.attr].append(node)
+        return names, attributes
 
     # ---------------------------------------------------------------- coroutines
     def coroutine_call(self, call: ast.Call) -> str | None:

@@ -375,3 +375,26 @@ class B(A):
     assert "@database_sync_to_async\n    def load" in fixed  # every call, subclass included, is awaited:
     assert "n = await self.load()" in fixed and "total = await self.load() + 1" in fixed
     assert "@functools.lru_cache\ndef cached_count" in fixed  # unknown decorators: left alone
+
+
+def test_more_ways_to_reach_the_database(project: Path) -> None:
+    source = """
+from django.db import connections
+from .models import Room
+
+async def handler(self):
+    session = self.scope["session"]
+    session.save()
+    cursor = connections["default"].cursor()
+    rooms = [*Room.objects.all()]
+    first, *rest = Room.objects.filter(name="a")
+
+    def count():
+        return Room.objects.count()
+
+    total = count()
+"""
+    assert findings(project, source) == [(7, "CHN109"), (8, "CHN109"), (9, "CHN101"), (10, "CHN101"), (15, "CHN104")]
+    fixed = fix_bytes(source.encode(), filename=str(project), unsafe_fixes=True).fixed.decode()
+    assert "await database_sync_to_async(session.save)()" in fixed
+    assert "    @database_sync_to_async\n    def count():" in fixed and "total = await count()" in fixed
