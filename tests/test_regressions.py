@@ -143,3 +143,12 @@ def test_diff_marks_missing_final_newline_and_keeps_encoding(tmp_path: Path, cap
 def test_unknown_codes_are_rejected(tmp_path: Path, capsys) -> None:
     assert main(["check", "--select", "XYZ", str(tmp_path)]) == 2
     assert "unknown rule code" in capsys.readouterr().err
+
+
+def test_fix_reuses_an_aliased_import() -> None:
+    source = HEAD.replace("\n\n", "\nfrom channels.db import database_sync_to_async as dsta\n\n", 1) + (
+        "async def f():\n    Message.objects.count()\n"
+    )
+    fixed = fix_bytes(source.encode()).fixed.decode()
+    assert "await dsta(Message.objects.count)()" in fixed
+    assert fixed.count("import database_sync_to_async") == 1

@@ -10,6 +10,7 @@ each line of an invalid example that must be reported ends with ``# error``, and
 from __future__ import annotations
 
 import ast
+import dataclasses
 import inspect
 import re
 from collections.abc import Iterator
@@ -81,6 +82,17 @@ FUNCTION_TWINS = {
 REGISTRY: dict[str, type[Rule]] = {}
 
 
+def _rename(edit: Edit, name: str, alias: str) -> Edit:
+    """The edit with the identifier ``name`` replaced by ``alias`` in its code fields
+    (``wrapper``, ``func``, ``decorator``, ``name``)."""
+    changes = {
+        field.name: re.sub(rf"\b{re.escape(name)}\b", alias, getattr(edit, field.name))
+        for field in dataclasses.fields(edit)
+        if isinstance(getattr(edit, field.name), str)
+    }
+    return dataclasses.replace(edit, **changes)
+
+
 @dataclass(frozen=True)
 class Invalid:
     """An example that must be reported on every line marked ``# error``."""
@@ -127,14 +139,27 @@ class Rule:
         title: str = "",
         imports: tuple[tuple[str, str], ...] = (),
     ) -> Violation:
-        """A violation at ``node``; with ``edits`` it carries this rule's fix."""
-        line, col, _, _ = self.analysis.span(node)
+        """A violation at ``node``; with ``edits`` it carries this rule's fix.
+
+        ``imports`` are ``(module, name)`` pairs the edits use by ``name``.  Where the module
+        already imports it under an alias, the edits use the alias and nothing is imported;
+        where ``name`` already means something else, the fix is dropped.
+        """
+        a = self.analysis
+        line, col, _, _ = a.span(node)
         fix = None
-        if any(self.analysis.binds_elsewhere(name, f"{module}.{name}") for module, name in imports):
-            edits = ()  # the name the fix would import already means something else here
+        needed = []
+        for module, name in imports:
+            alias = next((local for local, target in a.imports.items() if target == f"{module}.{name}"), None)
+            if alias is not None and alias != name:
+                edits = tuple(_rename(edit, name, alias) for edit in edits)
+            elif alias is None and a.binds_elsewhere(name, f"{module}.{name}"):
+                edits = ()  # the name the fix would import already means something else here
+            elif alias is None:
+                needed.append((module, name))
         if edits:
             assert self.fix_applicability is not None, f"{self.code} has edits but no fix_applicability"
-            fix = Fix(title, tuple(edits), self.fix_applicability, tuple(imports))
+            fix = Fix(title, tuple(edits), self.fix_applicability, tuple(needed))
         return Violation(self.code, line, col, message, fix)
 
     def operation_violation(self, operation: DbOperation) -> Violation:
