@@ -151,6 +151,8 @@ QUERYSET_BUILDERS = frozenset(
 
 #: Sync QuerySet/Manager methods that run SQL, and the ones among them returning one instance.
 QUERYSET_INSTANCE_METHODS = frozenset({"get", "first", "last", "earliest", "latest", "create"})
+#: Calls whose keyword arguments end up cached on the instance they return.
+CACHING_METHODS = frozenset({"create", "acreate", "__init__"})
 QUERYSET_SQL_METHODS = QUERYSET_INSTANCE_METHODS | frozenset(
     {
         "count",
@@ -243,6 +245,7 @@ class Orm(enum.Enum):
     MANAGER = "manager"
     QUERYSET = "queryset"
     INSTANCE = "model instance"
+    ROWS = "evaluated rows"  # a list of instances, e.g. await database_sync_to_async(list)(qs)
 
 
 @dataclass(frozen=True)
@@ -272,9 +275,14 @@ class Evidence:
         """Whether ``relation`` was loaded by ``select_related``/``prefetch_related``."""
         return "*" in self.loaded or any(path.split("__", 1)[0] == relation for path in self.loaded)
 
-    def instance(self) -> Evidence:
-        """The evidence of one row of this queryset or manager."""
-        return Evidence(Orm.INSTANCE, self.model, self.loaded, info=self.info, weak=self.weak)
+    def instance(self, method: str | None = None, call: ast.Call | None = None) -> Evidence:
+        """The evidence of one row of this queryset or manager.  When ``method`` creates the
+        row (``create``, ``acreate``, the model class itself), the keyword arguments of
+        ``call`` are cached on the instance: reading them back runs no query."""
+        loaded = self.loaded
+        if call is not None and method in CACHING_METHODS:
+            loaded |= {keyword.arg for keyword in call.keywords if keyword.arg}
+        return Evidence(Orm.INSTANCE, self.model, loaded, info=self.info, weak=self.weak)
 
 
 @dataclass(frozen=True)
@@ -754,20 +762,40 @@ class ModuleAnalysis:
         if isinstance(node, ast.Call):
             return self._call_evidence(node)
         if isinstance(node, ast.Await):
-            call = node.value
-            if isinstance(call, ast.Call) and isinstance(call.func, ast.Attribute) and call.func.attr in ASYNC_INSTANCE_METHODS:
-                receiver = self.evidence(call.func.value)
-                if receiver is not None and receiver.kind in (Orm.MANAGER, Orm.QUERYSET):
-                    return receiver.instance()
-            return None
+            return self._awaited_evidence(node.value)
         if isinstance(node, ast.Subscript):
             value = self.evidence(node.value)
+            if value is not None and value.kind is Orm.ROWS and not isinstance(node.slice, ast.Slice):
+                return value.instance()
             if value is not None and value.kind is Orm.QUERYSET:
                 if isinstance(node.slice, ast.Slice):
                     return value if node.slice.step is None else None
                 return value.instance()
             if self._is_scope_user(node):
                 return Evidence(Orm.INSTANCE, "User", info=self.models.user_model())
+        return None
+
+    def _awaited_evidence(self, call: ast.expr) -> Evidence | None:
+        """``await Model.objects.aget(...)``, and what the fixes write:
+        ``await database_sync_to_async(Model.objects.get)(...)`` (an instance) and
+        ``await database_sync_to_async(list)(qs)`` (evaluated rows)."""
+        if not isinstance(call, ast.Call):
+            return None
+        func = call.func
+        if isinstance(func, ast.Attribute) and func.attr in ASYNC_INSTANCE_METHODS:
+            receiver = self.evidence(func.value)
+            if receiver is not None and receiver.kind in (Orm.MANAGER, Orm.QUERYSET):
+                return receiver.instance(func.attr, call)
+        if isinstance(func, ast.Call) and self.is_bridge(func.func) and func.args:
+            target = func.args[0]
+            if isinstance(target, ast.Attribute) and target.attr in QUERYSET_INSTANCE_METHODS:
+                receiver = self.evidence(target.value)
+                if receiver is not None and receiver.kind in (Orm.MANAGER, Orm.QUERYSET):
+                    return receiver.instance(target.attr, call)
+            if isinstance(target, ast.Name) and target.id == "list" and call.args:
+                rows = self.evidence(call.args[0])
+                if rows is not None and rows.kind is Orm.QUERYSET:
+                    return Evidence(Orm.ROWS, rows.model, rows.loaded, info=rows.info, weak=rows.weak)
         return None
 
     def _is_scope_user(self, node: ast.Subscript) -> bool:
@@ -833,14 +861,14 @@ class ModuleAnalysis:
                         receiver.weak,
                     )
                 if func.attr in QUERYSET_INSTANCE_METHODS:
-                    return receiver.instance()
+                    return receiver.instance(func.attr, node)
             elif receiver is None and func.attr in WEAK_RELATION_BUILDERS and isinstance(func.value, ast.Attribute):
                 owner = dotted(func.value.value)
                 if owner is not None and owner.split(".")[0] not in self.imports:
                     return Evidence(Orm.QUERYSET, relation=func.value.attr, weak=True)
         model = self.evidence(func)
         if model is not None and model.kind is Orm.MODEL:
-            return Evidence(Orm.INSTANCE, model.model, info=model.info)
+            return Evidence(Orm.INSTANCE, model.model, info=model.info).instance("__init__", node)
         return None
 
     def _loaded_paths(self, call: ast.Call) -> frozenset[str]:
@@ -904,7 +932,8 @@ class ModuleAnalysis:
                 bind(node.target.id, self.evidence(node.value) if isinstance(node, ast.AnnAssign) else None)
             elif isinstance(node, (ast.For, ast.AsyncFor)) and isinstance(node.target, ast.Name):
                 iterable = self.evidence(node.iter)
-                bind(node.target.id, iterable.instance() if iterable is not None and iterable.kind is Orm.QUERYSET else None)
+                rows = iterable is not None and iterable.kind in (Orm.QUERYSET, Orm.ROWS)
+                bind(node.target.id, iterable.instance() if rows else None)
             elif isinstance(node, ast.NamedExpr):
                 bind(node.target.id, self.evidence(node.value))
             elif isinstance(node, (ast.With, ast.AsyncWith)):

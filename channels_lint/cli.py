@@ -13,7 +13,6 @@ import fnmatch
 import os
 import sys
 import tempfile
-import textwrap
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -132,7 +131,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     files = list(iter_python_files(args.paths, args.exclude))
     try:
-        for path in files[:1]:
+        for path in files:  # cached per project root
             _settings(path, args)
     except ValueError as error:
         print(f"channels-lint: {error}", file=sys.stderr)
@@ -220,7 +219,7 @@ def unified_diff(original: bytes, fixed: bytes, name: str) -> str:
 def _rules() -> int:
     for code, rule in sorted(REGISTRY.items()):
         fix = rule.fix_applicability.value if rule.fix_applicability else "-"
-        print(f"{code}  {rule.name:<33} fix: {fix:<6}  {textwrap.shorten(rule.summary(), 90)}")
+        print(f"{code}  {rule.name:<33} fix: {fix:<6}  {rule.summary()}")
     return 0
 
 

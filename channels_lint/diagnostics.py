@@ -100,6 +100,8 @@ class Fix:
     applicability: Applicability = Applicability.SAFE
     #: ``(module, name)`` pairs, e.g. ``("channels.db", "database_sync_to_async")``.
     imports: tuple[tuple[str, str], ...] = ()
+    #: ``(module, name)`` imports the fix may leave unused; removed only if they are.
+    unused_imports: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

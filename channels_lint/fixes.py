@@ -22,7 +22,7 @@ from pathlib import Path
 
 import libcst as cst
 from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
-from libcst.codemod.visitors import AddImportsVisitor
+from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import PositionProvider
 
 from channels_lint.diagnostics import (
@@ -113,6 +113,8 @@ class ApplyChannelsLintFixes(VisitorBasedCodemodCommand):
                         self._edits[edit.span].append(edit)
                 for module, name in violation.fix.imports:
                     AddImportsVisitor.add_needed_import(self.context, module, name)
+                for module, name in violation.fix.unused_imports:
+                    RemoveImportsVisitor.remove_unused_import(self.context, module, name)
             new = super().transform_module(tree)
             self._prove(tree, new, before, todo)
             self.applied.extend(todo)

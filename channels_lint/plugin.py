@@ -14,10 +14,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from channels_lint import __version__
-from channels_lint.engine import Source, lint, may_contain_findings, selected_rules
+from channels_lint.engine import UNANALYSABLE, Source, lint, may_contain_findings, selected_rules
 from channels_lint.project import Settings, find_root, parse_version, project_settings
 
 _RULES = selected_rules()
+
+
+def version_option(value: str) -> str:
+    """argparse ``type`` for the version options: ``"4.2"`` passes, ``"abc"`` is a usage error."""
+    try:
+        parse_version(value)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return value
 
 
 class ChannelsLintPlugin:
@@ -34,16 +43,20 @@ class ChannelsLintPlugin:
 
     @staticmethod
     def add_options(manager) -> None:
+        """The target-version and fix-style options; a bad value, on the command line or in
+        flake8's config, is an ordinary argparse usage error."""
         manager.add_option(
             "--django-version",
             parse_from_config=True,
             default=None,
+            type=version_option,
             help="channels-lint: target Django version, e.g. 4.2 (default: from the project's pins)",
         )
         manager.add_option(
             "--channels-version",
             parse_from_config=True,
             default=None,
+            type=version_option,
             help="channels-lint: target Channels version (default: from the project's pins)",
         )
         manager.add_option(
@@ -56,18 +69,18 @@ class ChannelsLintPlugin:
 
     @classmethod
     def parse_options(cls, options: argparse.Namespace) -> None:
-        """Keep the options; a malformed version is a usage error (``ValueError``)."""
         cls.options = {key: getattr(options, key, None) for key in cls.options}
-        for key in ("django_version", "channels_version"):
-            if cls.options[key] is not None:
-                parse_version(cls.options[key])
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         text = "".join(self.lines)
         if not may_contain_findings(text, _RULES):
             return
         path = None if self.filename in ("-", "stdin", None) else self.filename
-        settings = project_settings(find_root(Path(path or ".")), **self.options)
+        try:
+            settings = project_settings(find_root(Path(path or ".")), **self.options)
+        except ValueError as error:  # a bad [tool.channels_lint] table in pyproject.toml
+            yield 1, 0, f"{UNANALYSABLE} invalid channels-lint configuration: {error}", type(self)
+            return
         source = Source(text, self.lines)
         for violation in lint(source, _RULES, tree=self.tree, noqa=False, path=path, settings=settings):
             yield violation.line, violation.col, f"{violation.code} {violation.message}", type(self)

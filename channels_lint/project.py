@@ -384,7 +384,12 @@ class Settings:
 
 
 def tool_settings(root: Path) -> dict[str, str]:
-    """``[tool.channels_lint]`` of the project's pyproject.toml (keys with ``-`` or ``_``)."""
+    """``[tool.channels_lint]`` of the project's pyproject.toml (keys with ``-`` or ``_``).
+
+    Raises:
+        ValueError: the table has a key other than ``django-version``,
+            ``channels-version`` and ``orm-style``.
+    """
     pyproject = root / "pyproject.toml"
     if not pyproject.is_file():
         return {}
@@ -392,7 +397,11 @@ def tool_settings(root: Path) -> dict[str, str]:
         table = tomllib.loads(pyproject.read_text()).get("tool", {}).get("channels_lint", {})
     except (tomllib.TOMLDecodeError, OSError, UnicodeDecodeError):
         return {}
-    return {key.replace("_", "-"): str(value) for key, value in table.items()}
+    settings = {key.replace("_", "-"): str(value) for key, value in table.items()}
+    unknown = sorted(set(settings) - {"django-version", "channels-version", "orm-style"})
+    if unknown:
+        raise ValueError(f"unknown key(s) in [tool.channels_lint]: {', '.join(unknown)}")
+    return settings
 
 
 @functools.lru_cache(maxsize=64)

@@ -398,3 +398,31 @@ async def handler(self):
     fixed = fix_bytes(source.encode(), filename=str(project), unsafe_fixes=True).fixed.decode()
     assert "await database_sync_to_async(session.save)()" in fixed
     assert "    @database_sync_to_async\n    def count():" in fixed and "total = await count()" in fixed
+
+
+def test_relations_after_the_fix_and_after_create(project: Path) -> None:
+    models = """
+from django.db import models
+
+class Room(models.Model):
+    name = models.CharField(max_length=20)
+
+class Message(models.Model):
+    room = models.ForeignKey(Room, on_delete=models.CASCADE)
+"""
+    (project.parent / "models.py").write_text(models)
+    source = """
+from channels.db import database_sync_to_async
+from .models import Message, Room
+
+async def handler(room):
+    message = await database_sync_to_async(Message.objects.get)(pk=1)
+    first = message.room.name
+    for other in await database_sync_to_async(list)(Message.objects.all()):
+        second = other.room.name
+    created = await Message.objects.acreate(room=room)
+    third = created.room.name
+    built = Message(room=room)
+    fourth = built.room.name
+"""
+    assert findings(project, source) == [(7, "CHN103"), (9, "CHN103")]

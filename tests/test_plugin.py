@@ -87,3 +87,26 @@ def test_options_and_models_index_under_flake8(tmp_path: Path) -> None:
         check=False,
     )
     assert bad.returncode != 0 and "orm-style" in bad.stderr
+
+
+def test_bad_settings_are_usage_errors_not_tracebacks(tmp_path: Path) -> None:
+    path = tmp_path / "consumers.py"
+    path.write_text("async def f(layer):\n    await layer.send('x', {})\n")
+    for options in (["--django-version", "abc"], ["--orm-style", "bogus"]):
+        result = subprocess.run(
+            [sys.executable, "-m", "flake8", "--select", "CHN", *options, str(path)], capture_output=True, text=True, check=False
+        )
+        assert result.returncode != 0 and "Traceback" not in result.stderr and "usage:" in result.stderr
+    (tmp_path / ".flake8").write_text("[flake8]\ndjango-version = abc\n")
+    result = subprocess.run(
+        [sys.executable, "-m", "flake8", "--select", "CHN", "--config", str(tmp_path / ".flake8"), str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode != 0 and "Traceback" not in result.stderr
+    (tmp_path / ".flake8").unlink()
+    (tmp_path / "pyproject.toml").write_text('[tool.channels_lint]\ndjango-version = "abc"\n')
+    assert flake8(path, "--select", "CHN") == ["1:CHN900"]
+    (tmp_path / "pyproject.toml").write_text('[tool.channels_lint]\ndjango-vesrion = "4.2"\n')
+    assert flake8(path, "--select", "CHN") == ["1:CHN900"]

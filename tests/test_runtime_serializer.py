@@ -599,3 +599,9 @@ def test_property_safe_values_are_fixed_points(value: object) -> None:
     assert validate_serializable(value) is True
     assert safe_serialize(value) == value
     assert msgpack_round_trip(value) == value
+
+
+def test_bytes_keys_become_their_text() -> None:
+    from channels_lint.runtime import safe_serialize
+
+    assert safe_serialize({b"id": 1, b"\xff": 2}) == {"id": 1, "\ufffd": 2}

@@ -138,6 +138,7 @@ class Rule:
         edits: tuple[Edit, ...] = (),
         title: str = "",
         imports: tuple[tuple[str, str], ...] = (),
+        unused_imports: tuple[tuple[str, str], ...] = (),
     ) -> Violation:
         """A violation at ``node``; with ``edits`` it carries this rule's fix.
 
@@ -159,7 +160,7 @@ class Rule:
                 needed.append((module, name))
         if edits:
             assert self.fix_applicability is not None, f"{self.code} has edits but no fix_applicability"
-            fix = Fix(title, tuple(edits), self.fix_applicability, tuple(needed))
+            fix = Fix(title, tuple(edits), self.fix_applicability, tuple(needed), unused_imports)
         return Violation(self.code, line, col, message, fix)
 
     def operation_violation(self, operation: DbOperation) -> Violation:
@@ -176,7 +177,7 @@ class Rule:
             name, imports = twin
             return self.violation(
                 node,
-                message + f"; use `await ...{name}(...)`",
+                message + f"; use `await {self._twin_callee(node, name)}(...)`",
                 (AwaitAsyncMethod(a.span(node), name),),
                 f"Use the async method `{name}`",
                 imports,
@@ -207,6 +208,12 @@ class Rule:
             "Run the call through `database_sync_to_async`",
             (DB_SYNC_TO_ASYNC,),
         )
+
+    def _twin_callee(self, call: ast.expr, name: str) -> str:
+        func = call.func if isinstance(call, ast.Call) else None
+        if isinstance(func, ast.Attribute):
+            return f"{self.analysis.source(func.value)}.{name}"
+        return name
 
     def _async_twin(self, operation: DbOperation) -> tuple[str, tuple[tuple[str, str], ...]] | None:
         """``(name, imports)`` of the native async method to call instead, if the settings
@@ -250,6 +257,9 @@ class Rule:
 
     @classmethod
     def summary(cls) -> str:
-        """First sentence of ``## What it does``."""
+        """First sentence of ``## What it does``, up to its first colon or full stop."""
         match = re.search(r"## What it does\n(.*?)(?:\n\n|$)", cls.docs(), flags=re.S)
-        return " ".join(match.group(1).split()) if match else cls.name
+        if match is None:
+            return cls.name
+        text = " ".join(match.group(1).split())
+        return re.split(r"(?<=[a-z)`])(?::|\.)\s", text, maxsplit=1)[0].rstrip(".")

@@ -49,7 +49,7 @@ class AsyncToSyncInAsync(Rule):
     ## Fix safety
     `async_to_sync(f)(args)` becomes `await f(args)`, which is what the call meant; safe. No
     fix in a sync `def` (it cannot `await`; see CHN108), a lambda, an f-string, a class body
-    or a generator expression. An `async_to_sync` import left unused is not removed.
+    or a generator expression. An `async_to_sync` import the fix leaves unused is removed.
     """
 
     code = "CHN106"
@@ -84,7 +84,6 @@ class C(AsyncConsumer):
         return n
 """,
             fixed="""
-from asgiref.sync import async_to_sync
 from channels.consumer import AsyncConsumer
 
 class C(AsyncConsumer):
@@ -114,6 +113,12 @@ class C(AsyncConsumer):
                 f"`{a.source(call)}` raises RuntimeError in a thread with a running event loop; await the coroutine directly"
             )
             if a.can_await_here(target):
-                yield self.violation(call, message, (AwaitInsteadOfAsyncToSync(a.span(target)),), "Await it directly")
+                yield self.violation(
+                    call,
+                    message,
+                    (AwaitInsteadOfAsyncToSync(a.span(target)),),
+                    "Await it directly",
+                    unused_imports=(("asgiref.sync", "async_to_sync"),),
+                )
             else:
                 yield self.violation(call, message + " in an `async def`")

@@ -40,6 +40,20 @@ UNSERIALIZABLE_CALLS: dict[str, str] = {
 }
 
 
+#: What to send instead, by the kind of value (first match wins).
+_INSTEAD = (
+    ("timedelta", "`.total_seconds()`"),
+    ("date", "`.isoformat()`"),
+    ("time", "`.isoformat()`"),
+    ("UUID", "`str(...)`"),
+    ("Decimal", "`str(...)`"),
+    ("set", "`sorted(...)`"),
+    ("key", "`str` keys"),
+    ("model instance", "its `.pk` (or the fields the receiver needs)"),
+    ("QuerySet", "a list of values evaluated in a thread"),
+)
+
+
 class UnserializableEventValue(Rule):
     """
     ## What it does
@@ -228,9 +242,10 @@ class C(AsyncWebsocketConsumer):
     def _violation(self, layer_call: LayerCall, event: ast.expr, value: ast.expr, why: str) -> Violation:
         a = self.analysis
         subject = why if why.startswith("the key") else f"`{a.source(value)}` is {why}"
+        instead = next((text for kind, text in _INSTEAD if kind in why), "primitives")
         message = (
             f"{subject}, which the Redis channel layer (msgpack) cannot serialize; "
-            "send primitives (e.g. `.isoformat()`, `str(...)`) or pass the event through `safe_serialize()`"
+            f"send {instead} or pass the event through `safe_serialize()`"
         )
         return self.violation(
             value,

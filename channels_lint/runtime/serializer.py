@@ -33,7 +33,8 @@ The output of :func:`safe_serialize` is accepted by both ``json.dumps(..., allow
 * A QuerySet or Manager becomes the marker string ``"<QuerySet of app_label.Model>"``. Evaluating it
   would query the database, which raises ``SynchronousOnlyOperation`` in async code (reference
   §4.2). Evaluate it yourself, in a sync context, before serializing.
-* Non-``str`` dict keys become ``str(key)``; an ``Enum`` key uses ``str(key.value)``. If two keys
+* Non-``str`` dict keys become ``str(key)``; an ``Enum`` key uses ``str(key.value)``, a ``bytes``
+  key its UTF-8 text (undecodable bytes replaced). If two keys
   become the same string, the first one in iteration order wins and the later ones are dropped.
 * A container that is already on the path from the root becomes ``"<cycle>"``. A container or
   wrapper (``Enum``, model instance) more than :data:`MAX_DEPTH` levels deep becomes
@@ -354,6 +355,8 @@ def _format(value: object) -> str:
 
 def _key_text(key: object) -> str:
     try:
+        if isinstance(key, (bytes, bytearray)):  # b"id" -> "id", not "b'id'"
+            return _text(bytes(key).decode("utf-8", "replace"))
         return _text(key.value if isinstance(key, Enum) else key)
     except Exception:
         return _unserializable(key)
