@@ -151,8 +151,6 @@ QUERYSET_BUILDERS = frozenset(
 
 #: Sync QuerySet/Manager methods that run SQL, and the ones among them returning one instance.
 QUERYSET_INSTANCE_METHODS = frozenset({"get", "first", "last", "earliest", "latest", "create"})
-#: Calls whose keyword arguments end up cached on the instance they return.
-CACHING_METHODS = frozenset({"create", "acreate", "__init__"})
 QUERYSET_SQL_METHODS = QUERYSET_INSTANCE_METHODS | frozenset(
     {
         "count",
@@ -169,6 +167,8 @@ QUERYSET_SQL_METHODS = QUERYSET_INSTANCE_METHODS | frozenset(
         "explain",
     }
 )
+#: Calls whose keyword arguments end up cached on the instance they return.
+CACHING_METHODS = frozenset({"create", "acreate", "__init__"})
 #: Async twins (Django 4.1+) that return one instance once awaited.
 ASYNC_INSTANCE_METHODS = frozenset({"a" + name for name in QUERYSET_INSTANCE_METHODS})
 
@@ -1197,16 +1197,7 @@ class ModuleAnalysis:
         events."""
         names = set()
         for layer_call in self.layer_calls:
-            if layer_call.method not in ("send", "group_send"):
-                continue
-            event = layer_call.argument(1, "message")
-            if isinstance(event, ast.Name):
-                bound = [
-                    b.value
-                    for b in self._binders.get(self.enclosing_scope(event), ())
-                    if isinstance(b, ast.Assign) and any(isinstance(t, ast.Name) and t.id == event.id for t in b.targets)
-                ]
-                event = bound[0] if len(bound) == 1 else None
+            event = self.event_display(layer_call)
             if isinstance(event, ast.Dict):
                 for key, value in zip(event.keys, event.values, strict=True):
                     if (
@@ -1217,6 +1208,34 @@ class ModuleAnalysis:
                     ):
                         names.add(value.value.replace(".", "_"))
         return frozenset(names)
+
+    def event_display(self, layer_call: LayerCall) -> ast.expr | None:
+        """The dict display (``{...}`` or ``dict(...)``) a ``send``/``group_send`` passes as
+        its event, directly or through a local name bound once; else ``None``."""
+        if layer_call.method not in ("send", "group_send"):
+            return None
+        event = layer_call.argument(1, "message")
+        if isinstance(event, ast.Name):
+            values = [
+                binder.value
+                for binder in self._binders.get(self.enclosing_scope(event), ())
+                if isinstance(binder, (ast.Assign, ast.AnnAssign, ast.AugAssign))
+                and any(
+                    isinstance(target, ast.Name) and target.id == event.id
+                    for target in (binder.targets if isinstance(binder, ast.Assign) else [binder.target])
+                )
+            ]
+            event = values[0] if len(values) == 1 else None
+        return event if isinstance(event, ast.Dict) or self.is_dict_call(event) else None
+
+    def is_dict_call(self, node: ast.expr | None) -> bool:
+        """``dict(...)`` with the builtin ``dict``."""
+        return (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id == "dict"
+            and "dict" not in self.imports
+        )
 
     # ---------------------------------------------------------------- database helpers
     @functools.cached_property

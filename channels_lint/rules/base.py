@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
-from channels_lint.analysis import DbOperation, ModuleAnalysis
+from channels_lint.analysis import QUERYSET_SQL_METHODS, DbOperation, ModuleAnalysis
 from channels_lint.diagnostics import (
     Applicability,
     AwaitAsyncMethod,
@@ -33,29 +33,7 @@ DB_SYNC_TO_ASYNC = ("channels.db", "database_sync_to_async")
 SOO = "raises SynchronousOnlyOperation on the event loop"
 
 #: Async twins and the Django version that added them (channels-semantics.md §4.1, §3.3).
-QUERYSET_TWINS = dict.fromkeys(
-    [
-        "get",
-        "first",
-        "last",
-        "earliest",
-        "latest",
-        "create",
-        "count",
-        "exists",
-        "update",
-        "delete",
-        "get_or_create",
-        "update_or_create",
-        "bulk_create",
-        "bulk_update",
-        "aggregate",
-        "in_bulk",
-        "contains",
-        "explain",
-    ],
-    (4, 1),
-)
+QUERYSET_TWINS = dict.fromkeys(QUERYSET_SQL_METHODS, (4, 1))  # every one has an a* twin since 4.1
 INSTANCE_TWINS = {"save": (4, 2), "delete": (4, 2), "refresh_from_db": (4, 2)}
 RELATED_TWINS = {
     "add": (4, 2),

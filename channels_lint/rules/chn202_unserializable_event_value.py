@@ -169,42 +169,12 @@ class C(AsyncWebsocketConsumer):
 
     def check(self) -> Iterator[Violation]:
         for layer_call in self.analysis.layer_calls:
-            if layer_call.method not in ("group_send", "send"):
+            display = self.analysis.event_display(layer_call)
+            if display is None:
                 continue
             event = layer_call.argument(1, "message")
-            literal = self._literal(event)
-            if literal is None:
-                continue
-            for value, why in self._unserializable(literal):
+            for value, why in self._unserializable(display):
                 yield self._violation(layer_call, event, value, why)
-
-    def _literal(self, event: ast.expr | None) -> ast.expr | None:
-        """The dict display (``{...}`` or ``dict(...)``) of the event, directly or through a
-        local name bound once."""
-        if isinstance(event, ast.Dict) or self._is_dict_call(event):
-            return event
-        if isinstance(event, ast.Name):
-            scope = self.analysis.enclosing_scope(event)
-            bound = [
-                node
-                for node in ast.walk(scope)
-                if isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign))
-                and any(
-                    isinstance(t, ast.Name) and t.id == event.id
-                    for t in getattr(node, "targets", [getattr(node, "target", None)])
-                )
-            ]
-            if len(bound) == 1 and (isinstance(bound[0].value, ast.Dict) or self._is_dict_call(bound[0].value)):
-                return bound[0].value
-        return None
-
-    def _is_dict_call(self, node: ast.expr | None) -> bool:
-        return (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Name)
-            and node.func.id == "dict"
-            and "dict" not in self.analysis.imports
-        )
 
     def _unserializable(self, node: ast.expr) -> Iterator[tuple[ast.expr, str]]:
         a = self.analysis
@@ -221,7 +191,7 @@ class C(AsyncWebsocketConsumer):
             for element in node.elts:
                 yield from self._unserializable(element)
             return
-        if self._is_dict_call(node):
+        if self.analysis.is_dict_call(node):
             for argument in (*node.args, *(k.value for k in node.keywords)):
                 yield from self._unserializable(argument)
             return
