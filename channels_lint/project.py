@@ -254,9 +254,18 @@ def _find_root(directory: Path) -> Path:
     return directory
 
 
+#: Directories searched for models at most: a root found far too high (a home directory
+#: under version control) must not turn one lint run into a walk of the whole disk.
+MAX_MODEL_DIRECTORIES = 20_000
+
+
 def _model_files(root: Path) -> list[Path]:
+    """``models.py`` and ``models/*.py`` under ``root``, breadth-first by ``os.walk``, skipping
+    :data:`SKIP_DIRS` and hidden directories, visiting at most :data:`MAX_MODEL_DIRECTORIES`."""
     files = []
-    for directory, dirs, names in os.walk(root):
+    for visited, (directory, dirs, names) in enumerate(os.walk(root)):
+        if visited >= MAX_MODEL_DIRECTORIES:
+            break
         dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
         base = Path(directory)
         if base.name == "models":
