@@ -260,7 +260,7 @@ MAX_MODEL_DIRECTORIES = 20_000
 
 
 def _model_files(root: Path) -> list[Path]:
-    """``models.py`` and ``models/*.py`` under ``root``, breadth-first by ``os.walk``, skipping
+    """``models.py`` and ``models/*.py`` under ``root`` (``os.walk``, top-down), skipping
     :data:`SKIP_DIRS` and hidden directories, visiting at most :data:`MAX_MODEL_DIRECTORIES`."""
     files = []
     for visited, (directory, dirs, names) in enumerate(os.walk(root)):
