@@ -15,6 +15,8 @@ CATCHES_DECODE_ERROR = frozenset(
 )
 CLIENT_DATA_PARAMETERS = frozenset({"text_data", "bytes_data"})
 RECEIVE_HANDLERS = frozenset({"receive", "websocket_receive"})
+#: ``try`` and, on Python 3.11+, ``try``/``except*``.
+TRY_STATEMENTS = tuple(getattr(ast, name) for name in ("Try", "TryStar") if hasattr(ast, name))
 
 
 class UnguardedJsonLoads(Rule):
@@ -151,7 +153,7 @@ class Raw(AsyncConsumer):
         for parent in a.ancestors(call):
             if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
                 return False
-            if isinstance(parent, (ast.Try, ast.TryStar)) and child in parent.body:
+            if isinstance(parent, TRY_STATEMENTS) and child in parent.body:
                 if any(self._catches(handler.type) for handler in parent.handlers):
                     return True
             if isinstance(parent, (ast.With, ast.AsyncWith)) and child in parent.body:
