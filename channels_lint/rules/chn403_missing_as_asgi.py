@@ -69,10 +69,12 @@ from django.urls import path, re_path
 from channels.routing import URLRouter
 from . import consumers, views
 
+ChatRouter = URLRouter([path("room/", consumers.Room.as_asgi())])
 websocket_urlpatterns = [
     path("ws/chat/", consumers.ChatConsumer.as_asgi()),
     path("ws/raw/", consumers.raw_asgi_app),
     re_path(r"^ws/nested/", URLRouter([path("x/", consumers.X.as_asgi())])),
+    path("ws/chat/", ChatRouter),
 ]
 urlpatterns = [path("home/", views.HomeView.as_view())]
 """,
@@ -135,8 +137,11 @@ router = URLRouter([path("ws/other/", consumers.Other.as_asgi())])  # error
         if name is None:
             return False
         last = name.rsplit(".", 1)[-1]
-        if isinstance(target, ast.Name) and any(c.node.name == last for c in self.analysis.consumers.values()):
-            return True
+        if isinstance(target, ast.Name):
+            if any(c.node.name == last for c in self.analysis.consumers.values()):
+                return True
+            if last in self.analysis.local_names(self.analysis.tree):
+                return False  # ChatRouter = URLRouter([...]): an application, not a class
         class_like = is_capitalized(last) and not last.isupper()  # CapWords, not a CONSTANT
         return last.endswith("Consumer") or (websocket_routes and class_like)
 
