@@ -141,6 +141,16 @@ class Rule:
             fix = Fix(title, tuple(edits), self.fix_applicability, tuple(needed), unused_imports)
         return Violation(self.code, line, col, message, fix)
 
+    def async_to_sync_violation(self, call: ast.Call, message: str, title: str) -> Violation:
+        """A violation at ``call`` in sync code whose fix runs it as ``async_to_sync(f)(args)``."""
+        return self.violation(
+            call,
+            message,
+            (CallThrough(self.analysis.span(call), "async_to_sync", awaited=False),),
+            title,
+            (("asgiref.sync", "async_to_sync"),),
+        )
+
     def operation_violation(self, operation: DbOperation) -> Violation:
         """A violation for a database operation on the event loop, with the fix the
         settings ask for: ``await database_sync_to_async(f)(args)`` (default), or the native

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from channels_lint.diagnostics import AddAwait, Applicability, CallThrough, Violation
+from channels_lint.diagnostics import AddAwait, Applicability, Violation
 from channels_lint.rules.base import Invalid, Rule
 
 
@@ -199,13 +199,11 @@ class S(WebsocketConsumer):
             if context.is_sync:
                 if call in layer_calls:
                     continue  # CHN107's
-                yield self.violation(
+                yield self.async_to_sync_violation(
                     call,
                     f"{what} returns a coroutine that sync code never awaits, so it {outcome}; "
                     f"use `async_to_sync({callee})(...)`",
-                    (CallThrough(a.span(call), "async_to_sync", awaited=False),),
                     "Run it with `async_to_sync`",
-                    (("asgiref.sync", "async_to_sync"),),
                 )
                 continue
             message = f"{what} returns a coroutine that is never awaited, so it {outcome}; use `await {callee}(...)`"

@@ -6,10 +6,8 @@ import ast
 from collections.abc import Iterator
 
 from channels_lint.analysis import ASYNC_TO_SYNC, Context
-from channels_lint.diagnostics import Applicability, CallThrough, HoistCall, Violation
+from channels_lint.diagnostics import Applicability, HoistCall, Violation
 from channels_lint.rules.base import Invalid, Rule
-
-ASYNC_TO_SYNC_IMPORT = ("asgiref.sync", "async_to_sync")
 
 
 class LayerCallWithoutAsyncToSync(Rule):
@@ -125,13 +123,11 @@ class C(WebsocketConsumer):
                 continue
             if not a.context(call).is_sync:
                 continue
-            yield self.violation(
+            yield self.async_to_sync_violation(
                 call,
                 f"channel-layer method `{a.source(call.func)}` returns a coroutine that sync code never runs, "
                 f"so nothing is sent; use `async_to_sync({a.source(call.func)})(...)`",
-                (CallThrough(a.span(call), "async_to_sync", awaited=False),),
                 "Wrap the method in `async_to_sync`",
-                (ASYNC_TO_SYNC_IMPORT,),
             )
         for call in a.nodes(ast.Call):
             if (
