@@ -13,6 +13,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "channels",
     "chat",
+    "channels_lint.runtime",
 ]
 if os.environ.get("CHANNELS_LINT_TEST_DATABASE", "sqlite") == "postgres":
     # PostgreSQL on 127.0.0.1:5432 with trust auth (CI runs the behaviour tests on it too)

@@ -2,24 +2,40 @@
 
 Imported by user consumers; depends on Django/Channels at most (the ``channels-lint[runtime]``
 extra) and never imports LibCST or flake8.
+
+``channels_lint.runtime`` is also a Django app (``INSTALLED_APPS += ["channels_lint.runtime"]``,
+label ``channels_lint_runtime``): it registers the system checks and the error-record model.
+Every public name below is imported lazily (PEP 562), so ``from channels_lint.runtime import
+safe_serialize`` in ``asgi.py`` never imports a model before the app registry is ready.
 """
 
-from channels_lint.runtime.serializer import (
-    MAX_DEPTH,
-    JSONSerializer,
-    dumps,
-    safe_serialize,
-    serialize_datetime,
-    serialize_message,
-    validate_serializable,
-)
+from __future__ import annotations
 
-__all__ = [
-    "MAX_DEPTH",
-    "JSONSerializer",
-    "dumps",
-    "safe_serialize",
-    "serialize_datetime",
-    "serialize_message",
-    "validate_serializable",
-]
+import importlib
+from typing import Any
+
+#: public name -> submodule of ``channels_lint.runtime`` that defines it.
+_EXPORTS: dict[str, str] = {
+    "MAX_DEPTH": "serializer",
+    "JSONSerializer": "serializer",
+    "dumps": "serializer",
+    "safe_serialize": "serializer",
+    "serialize_datetime": "serializer",
+    "serialize_message": "serializer",
+    "validate_serializable": "serializer",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -1,0 +1,1 @@
+"""Django system checks of the runtime app (registered on import by ``apps.ready``)."""
