@@ -8,6 +8,16 @@ import socket
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
+
+# Hypothesis profiles: CI (CI=true, as `.ci/run` is run) uses the full example counts the issues
+# ask for (>= 100 per property); a developer's run uses fewer. Select one explicitly with
+# HYPOTHESIS_PROFILE=ci|dev. Property tests set no max_examples of their own: the profile decides.
+settings.register_profile(
+    "ci", max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
+)
+settings.register_profile("dev", max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev"))
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
