@@ -23,6 +23,7 @@ _EXPORTS: dict[str, str] = {
     "serialize_datetime": "serializer",
     "serialize_message": "serializer",
     "validate_serializable": "serializer",
+    "error_frame": "frames",
 }
 
 __all__ = sorted(_EXPORTS)
