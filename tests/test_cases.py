@@ -101,8 +101,9 @@ EXPECTATIONS = [
 
 def test_every_case_file_is_copied() -> None:
     shared = Path(__file__).resolve().parents[2] / "shared" / "cases"
-    if shared.is_dir():
-        assert {p.name for p in shared.glob("*.py")} == {p.name for p in CASE_FILES}
+    if not shared.is_dir():
+        pytest.skip(f"{shared} is absent: nothing to compare tests/cases with")
+    assert {p.name for p in shared.glob("*.py")} == {p.name for p in CASE_FILES}
 
 
 @pytest.mark.parametrize(("path", "line", "kind"), EXPECTATIONS)

@@ -11,7 +11,6 @@
 from __future__ import annotations
 
 import re
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -108,15 +107,24 @@ def test_selection_by_prefix() -> None:
 
 
 @pytest.mark.parametrize("rule", [r for r in RULES if r.fix_applicability], ids=lambda r: r.code)
-def test_fixable_rules_have_a_fix_example(rule: type[Rule]) -> None:
+def test_fixable_rules_have_a_fix_example(rule: type[Rule], tmp_path: Path) -> None:
     assert any(case.fixed for case in rule.invalid), f"{rule.code} offers a fix but has no fixed example"
-    assert rule.fix_applicability in (Applicability.SAFE, Applicability.UNSAFE)
+    # The safety the fixes of the rule's own examples carry is the one the rule declares
+    # (and documents): not just "some enum value".
+    path = example_path(rule, tmp_path)
+    carried = {v.fix.applicability for case in rule.invalid for v in own_findings(rule, case.source, path) if v.fix}
+    assert carried == {rule.fix_applicability}, f"{rule.code} declares {rule.fix_applicability}, its fixes carry {carried}"
+    if rule.fix_applicability is Applicability.UNSAFE:
+        for case in rule.invalid:
+            safe_only = fix_bytes(case.source.encode(), select=[rule.code], unsafe_fixes=False, filename=path)
+            assert not safe_only.changed, f"{rule.code}: an unsafe fix was applied without unsafe_fixes"
 
 
 def test_example_sources_are_dedented_python() -> None:
+    # Compiled as written: an indented example is a SyntaxError ("unexpected indent").
     for rule in RULES:
-        for source in (*rule.valid, *(case.source for case in rule.invalid)):
-            compile(textwrap.dedent(source), rule.code, "exec")
+        for source in (*rule.valid, *(case.source for case in rule.invalid), *(c.fixed for c in rule.invalid if c.fixed)):
+            compile(source, rule.code, "exec")
 
 
 @pytest.mark.parametrize(("rule", "case"), INVALID)
