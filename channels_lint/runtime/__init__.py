@@ -24,6 +24,21 @@ _EXPORTS: dict[str, str] = {
     "serialize_message": "serializer",
     "validate_serializable": "serializer",
     "error_frame": "frames",
+    # resilient messaging runtime (issue 11)
+    "AsyncSafeMessageHandler": "handler",
+    "RetriesExhausted": "handler",
+    "RetryPolicy": "handler",
+    "retry_async": "handler",
+    "ErrorRecord": "errors",
+    "UnrecoverableError": "errors",
+    "arecord_error": "errors",
+    "classify_error": "errors",
+    "flush_error_buffer": "errors",
+    "record_error": "errors",
+    "OutboundQueue": "mixins",
+    "ResilientAsyncJsonConsumerMixin": "mixins",
+    "ResilientJsonConsumerMixin": "mixins",
+    "runtime_settings": "conf",
 }
 
 __all__ = sorted(_EXPORTS)

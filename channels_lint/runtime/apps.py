@@ -15,3 +15,4 @@ class ChannelsLintRuntimeConfig(AppConfig):
 
     def ready(self) -> None:
         from channels_lint.runtime import checks  # noqa: F401  (registers the checks on import)
+        from channels_lint.runtime import conf  # noqa: F401  (registers the CHANNELS_LINT_RUNTIME checks)
