@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from django.apps import apps
 from django.contrib import admin
 
 from .models import MessagingError, Notification
 
 
-@admin.register(MessagingError)
 class MessagingErrorAdmin(admin.ModelAdmin):
     list_display = ("occurred_at", "error_type", "category", "consumer", "user_id", "recovery_action", "resolved")
     list_filter = ("resolved", "error_type", "category", "recovery_action")
@@ -27,8 +27,12 @@ class MessagingErrorAdmin(admin.ModelAdmin):
         self.message_user(request, f"{count} error(s) marked unresolved.")
 
 
-@admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
     list_display = ("created_at", "user_id", "status", "backend", "delivered_at")
     list_filter = ("status", "backend")
     search_fields = ("user_id",)
+
+
+if apps.is_installed("django.contrib.admin"):  # admin.site needs the admin app; autodiscover imports us only then
+    admin.site.register(MessagingError, MessagingErrorAdmin)
+    admin.site.register(Notification, NotificationAdmin)

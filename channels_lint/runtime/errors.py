@@ -245,26 +245,37 @@ def build_record(
         error_type, message, tb = str(error), "", ""
     data = dict(context or {})
     if operation:
-        data.setdefault("operation", operation)
+        data["operation"] = operation
     data.setdefault("error_code", info.code)
-    context_data = safe_serialize(data)
+    context_data = _without_nul(safe_serialize(data))
     if not isinstance(context_data, dict):  # pragma: no cover - safe_serialize keeps dicts
         context_data = {"context": context_data}
     if not isinstance(consumer, str):
         cls = consumer if isinstance(consumer, type) else type(consumer)
         consumer = f"{cls.__module__}.{cls.__qualname__}"
     return ErrorRecord(
-        error_type=error_type[:200] or "Error",
-        error_message=message[:10000],
+        error_type=_without_nul(error_type[:200]) or "Error",
+        error_message=_without_nul(message[:10000]),
         category=category or info.category,
         context_data=context_data,
-        consumer=str(consumer)[:200],
-        user_id="" if user_id is None else str(user_id)[:150],
-        channel_name=str(channel_name or "")[:200],
+        consumer=_without_nul(str(consumer)[:200]),
+        user_id="" if user_id is None else _without_nul(str(user_id)[:150]),
+        channel_name=_without_nul(str(channel_name or "")[:200]),
         recovery_action=recovery_action,
         traceback=tb,
         transient=info.transient,
     )
+
+
+def _without_nul(value: Any) -> Any:
+    """Replace NUL characters, which PostgreSQL refuses in text and ``jsonb`` (``\\u0000``)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "\ufffd") if "\x00" in value else value
+    if isinstance(value, dict):
+        return {_without_nul(key): _without_nul(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    return value
 
 
 def record_error(error: BaseException | str, **fields: Any) -> ErrorRecord:
@@ -333,8 +344,12 @@ def flush_error_buffer() -> int:
             record = _buffer[0]
         try:
             _write(record)
-        except Exception:
-            return written
+        except Exception as exc:
+            _reset_connection_if_broken()
+            if classify_error(exc).transient:
+                return written
+            _logger().warning("dropped a buffered error record the database refuses (%s: %s)", type(exc).__name__, exc)
+            written -= 1
         with _buffer_lock:
             if _buffer and _buffer[0] is record:
                 _buffer.popleft()
@@ -388,7 +403,10 @@ def _store_sync(record: ErrorRecord) -> None:
         _write(record)
     except Exception as exc:
         _reset_connection_if_broken()
-        _buffer_record(record, exc)
+        if classify_error(exc).transient:
+            _buffer_record(record, exc)
+        else:  # the row itself is refused: buffering it would block every later record
+            _logger().warning("could not store the error record (%s: %s); dropped (it was logged)", type(exc).__name__, exc)
 
 
 async def _store_async(record: ErrorRecord) -> None:
