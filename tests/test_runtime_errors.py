@@ -50,7 +50,7 @@ class Capture(logging.Handler):
 
 
 @pytest.fixture(autouse=True)
-def empty_buffer():
+def empty_buffer(thread_connections_closed):
     errors._buffer.clear()
     yield
     errors._buffer.clear()
