@@ -1,6 +1,8 @@
 """Behaviour of every fixable async-context code (issue 3) under ``WebsocketCommunicator``
 with a real database: the original consumer raises or silently drops the message, the
-output of ``channels-lint fix`` works.
+output of ``channels-lint fix`` works.  An application's exception is raised the moment it
+happens (``tests.helpers.Client`` races every receive against the application); a dropped
+message is proven lost with a marker sent after the handler finished, not with a timeout.
 
 Runs on the test settings' database: SQLite by default, PostgreSQL with
 ``CHANNELS_LINT_TEST_DATABASE=postgres`` (CI runs both).
@@ -8,15 +10,13 @@ Runs on the test settings' database: SQLite by default, PostgreSQL with
 
 from __future__ import annotations
 
-import asyncio
 import gc
-import sys
-import types
+import re
 from dataclasses import dataclass, field
 
 import pytest
 
-from channels_lint.fixes import fix_bytes
+from .helpers import clients, consumer_application, fix_snippet, load_module, output_after_marker
 
 pytestmark = pytest.mark.behaviour
 
@@ -35,13 +35,16 @@ class Case:
     source: str
     send: object
     reply: object
-    #: What the original does: an exception type, or TimeoutError for a dropped message.
-    failure: type[BaseException]
+    #: What the original does: an exception type (or its name), or LOST for a dropped message.
+    failure: type[BaseException] | str
     select: tuple[str, ...] = ()
     unsafe: bool = False
     json: bool = False
     fixed: str = field(default="", compare=False)
 
+
+#: The original's failure when the message never reaches the channel layer.
+LOST = "lost"
 
 CASES = [
     Case(
@@ -120,7 +123,7 @@ class Consumer(AsyncWebsocketConsumer):
 """,
         "hello",
         "hello",
-        TimeoutError,
+        LOST,
     ),
     Case(
         "CHN106",
@@ -160,7 +163,7 @@ class Consumer(WebsocketConsumer):
 """,
         "hello",
         "hello",
-        TimeoutError,
+        LOST,
     ),
     Case(
         "CHN108",
@@ -204,9 +207,9 @@ class Consumer(AsyncWebsocketConsumer):
 
 
 def _fixed(case: Case) -> str:
-    result = fix_bytes(case.source.encode(), select=case.select or (case.code,), unsafe_fixes=case.unsafe)
-    assert result.error is None and result.changed, (case.code, result.error)
-    return result.fixed.decode()
+    fixed = fix_snippet(case.source, select=case.select or (case.code,), unsafe_fixes=case.unsafe)
+    assert fixed != case.source, case.code
+    return fixed
 
 
 # Fixed at import (see test_example_project.py on CPython 3.11's ast re-entrancy bug).
@@ -214,32 +217,12 @@ FIXED = {case.code: _fixed(case) for case in CASES}
 
 
 def application(source: str, code: str, monkeypatch):
-    from channels.routing import URLRouter
-    from django.urls import path
-
-    module = types.ModuleType(f"chat.behaviour_{code.lower()}")
-    module.__package__ = "chat"
-    monkeypatch.setitem(sys.modules, module.__name__, module)
-    exec(compile(source, f"<{code} consumer>", "exec"), module.__dict__)
-    return URLRouter([path("ws/", module.Consumer.as_asgi())])
+    return consumer_application(load_module(f"chat.behaviour_{code.lower()}", source, monkeypatch))
 
 
-async def exchange(app, case: Case):
-    """Connect two clients; the first sends, and the reply is read from the first."""
-    from channels.testing import WebsocketCommunicator
-
-    client = WebsocketCommunicator(app, "/ws/")
-    try:
-        connected, _ = await client.connect(timeout=2)
-        assert connected
-        if case.json:
-            await client.send_json_to(case.send)
-            return await client.receive_json_from(timeout=2)
-        await client.send_to(text_data=case.send)
-        return await client.receive_from(timeout=2)
-    finally:
-        if not client.future.done():
-            await client.disconnect()
+async def send(client, case: Case) -> None:
+    await client.connect()
+    await client.send(json=case.send) if case.json else await client.send(case.send)
 
 
 @pytest.fixture(autouse=True)
@@ -261,7 +244,9 @@ def user(transactional_db):
 async def test_fixed_consumer_works(case: Case, monkeypatch, user) -> None:
     from chat.models import Message
 
-    assert await exchange(application(FIXED[case.code], case.code, monkeypatch), case) == case.reply
+    async with clients(application(FIXED[case.code], case.code, monkeypatch), "/ws/") as (client,):
+        await send(client, case)
+        assert await (client.receive_json() if case.json else client.receive_text()) == case.reply
     if case.code in ("CHN101", "CHN104", "CHN107"):
         assert await Message.objects.filter(author="ann", body=case.send).aexists()
 
@@ -269,12 +254,32 @@ async def test_fixed_consumer_works(case: Case, monkeypatch, user) -> None:
 @pytest.mark.asyncio
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.filterwarnings("ignore:coroutine .* was never awaited:RuntimeWarning")
-@pytest.mark.parametrize("case", CASES, ids=[case.code for case in CASES])
+@pytest.mark.parametrize("case", [c for c in CASES if c.failure is not LOST], ids=lambda c: c.code)
 async def test_original_consumer_fails(case: Case, monkeypatch, user) -> None:
     from django.core.exceptions import SynchronousOnlyOperation
 
     failure = SynchronousOnlyOperation if case.failure == "SynchronousOnlyOperation" else case.failure
-    failure = asyncio.TimeoutError if failure is TimeoutError else failure
     app = application(case.source, case.code, monkeypatch)
     with pytest.raises(failure):
-        await exchange(app, case)
+        async with clients(app, "/ws/") as (client,):
+            await send(client, case)
+            await client.receive_output()
+
+
+@pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("case", [c for c in CASES if c.failure is LOST], ids=lambda c: c.code)
+async def test_original_consumer_loses_the_message(case: Case, monkeypatch, user) -> None:
+    """The layer call is a coroutine nobody awaits (the warning proves it never ran), and a
+    marker sent to the consumer's channel after its handler finished is the first thing the
+    client gets: the handler's message never reached the layer."""
+    app = application(case.source, case.code, monkeypatch)
+    gc.collect()  # finalise earlier tests' coroutines before warnings are recorded
+    with pytest.warns(RuntimeWarning, match="was never awaited") as warned:
+        async with clients(app, "/ws/") as (client,):
+            await send(client, case)
+            marker = {"type": "chat.message", "text": "marker"}
+            assert await output_after_marker(client, client, marker) == {"type": "websocket.send", "text": "marker"}
+    never_awaited = set(re.findall(r"\.(\w+)' was never awaited", " ".join(str(w.message) for w in warned)))
+    # exactly the layer calls the source makes as bare statements (no await, no async_to_sync)
+    assert never_awaited == set(re.findall(r"^ +self\.channel_layer\.(\w+)\(", case.source, flags=re.M))

@@ -10,12 +10,11 @@
    (connect, send, the message is stored and broadcast), on the in-memory layer and on Redis;
    the original fails, and leaving any single fixable bug unfixed fails with that bug's
    error (``SynchronousOnlyOperation``, the serializer ``TypeError``, a lost broadcast, or the
-   missing ``as_asgi()``).
+   missing ``as_asgi()``), raised as it happens: no test waits on a receive timeout.
 """
 
 from __future__ import annotations
 
-import asyncio
 import filecmp
 import gc
 import json
@@ -24,16 +23,15 @@ import re
 import shutil
 import subprocess
 import sys
-import types
 import uuid
 from pathlib import Path
 
 import pytest
 
 from channels_lint.cli import main
-from channels_lint.fixes import fix_bytes
 
 from .conftest import FIXTURES
+from .helpers import clients, fix_snippet, load_module, output_after_marker, probed
 
 pytestmark = pytest.mark.behaviour
 
@@ -123,8 +121,8 @@ def _variant(ignore: tuple[str, ...] = (), fix: bool = True) -> dict[str, str]:
     sources = {}
     for name in ("consumers", "routing"):
         path = APP / f"{name}.py"
-        data = path.read_bytes()
-        sources[name] = (fix_bytes(data, ignore=ignore, filename=str(path)).fixed if fix else data).decode()
+        data = path.read_text()
+        sources[name] = fix_snippet(data, ignore=ignore, path=path) if fix else data
     return sources
 
 
@@ -141,44 +139,34 @@ def variant(ignore: tuple[str, ...] = (), fix: bool = True) -> dict[str, str]:
 
 
 def application_for(sources: dict[str, str], monkeypatch):
-    """Import the variant's consumers and routing as ``chat.consumers``/``chat.routing``."""
-    import chat
+    """Import the variant's consumers and routing as ``chat.consumers``/``chat.routing``
+    (the consumer probed, so a test can tell when it has handled a message)."""
     from channels.routing import URLRouter
 
-    for name in ("consumers", "routing"):
-        module = types.ModuleType(f"chat.{name}")
-        module.__package__ = "chat"
-        module.__file__ = str(APP / f"{name}.py")
-        monkeypatch.setitem(sys.modules, module.__name__, module)
-        monkeypatch.setattr(chat, name, module, raising=False)
-        exec(compile(sources[name], f"<variant of chat/{name}.py>", "exec"), module.__dict__)
-    return URLRouter(sys.modules["chat.routing"].websocket_urlpatterns)
+    consumers = load_module("chat.consumers", sources["consumers"], monkeypatch, file=str(APP / "consumers.py"))
+    consumers.ChatConsumer = probed(consumers.ChatConsumer)
+    routing = load_module("chat.routing", sources["routing"], monkeypatch, file=str(APP / "routing.py"))
+    return URLRouter(routing.websocket_urlpatterns)
+
+
+ROOM = "/ws/chat/lobby/"
+HELLO = {"author": "ann", "body": "hello"}
 
 
 async def chat_scenario(application) -> dict:
-    """Two clients in one room; the first sends a message; returns what the second receives."""
-    from channels.testing import WebsocketCommunicator
+    """Two clients in one room; the first sends a message; returns what the second receives
+    (the sender, in the room too, receives the same).  Any consumer's exception is raised
+    as it happens."""
     from chat.models import Message
 
-    sender = WebsocketCommunicator(application, "/ws/chat/lobby/")
-    listener = WebsocketCommunicator(application, "/ws/chat/lobby/")
-    try:
-        for communicator in (sender, listener):
-            connected, _ = await communicator.connect(timeout=5)
-            assert connected
-        await sender.send_to(text_data=json.dumps({"author": "ann", "body": "hello"}))
-        try:
-            received = await listener.receive_json_from(timeout=2)
-        except asyncio.TimeoutError:
-            if sender.future.done() and not sender.future.cancelled() and sender.future.exception():
-                raise sender.future.exception() from None  # the sender's consumer died first
-            raise
+    async with clients(application, ROOM, 2) as (sender, listener):
+        for client in (sender, listener):
+            await client.connect()
+        await sender.send(json=HELLO)
+        received = await listener.receive_json()
+        assert await sender.receive_json() == received
         assert await Message.objects.filter(room__name="lobby", author="ann", body="hello").acount() == 1
         return received
-    finally:
-        for communicator in (sender, listener):
-            if not communicator.future.done():  # a timed-out receive already cancelled it
-                await communicator.disconnect()
 
 
 @pytest.fixture(autouse=True)
@@ -236,10 +224,22 @@ async def test_without_chn101_fix_raises_synchronous_only_operation(monkeypatch)
 @pytest.mark.asyncio
 @pytest.mark.django_db(transaction=True)
 async def test_without_chn105_fix_the_broadcast_is_lost(monkeypatch) -> None:
+    """The message is stored, but ``group_send`` is a coroutine nobody awaits (the warning
+    proves it never ran), and a marker sent to the room after the sender's handler finished is
+    the first thing the listener gets: the broadcast never reached the layer."""
+    from chat.models import Message
+
     application = application_for(variant(ignore=("CHN105",)), monkeypatch)
     gc.collect()  # finalise earlier tests' coroutines before warnings are recorded
-    with pytest.warns(RuntimeWarning, match="was never awaited"), pytest.raises(asyncio.TimeoutError):
-        await chat_scenario(application)
+    marker = {"type": "chat.message", "author": "marker", "body": "marker", "sent_at": "2000-01-01T00:00:00"}
+    with pytest.warns(RuntimeWarning, match="group_send' was never awaited"):
+        async with clients(application, ROOM, 2) as (sender, listener):
+            for client in (sender, listener):
+                await client.connect()
+            await sender.send(json=HELLO)
+            output = await output_after_marker(listener, sender, marker, group="chat_lobby")
+            assert json.loads(output["text"]) == {key: marker[key] for key in ("author", "body", "sent_at")}
+            assert await Message.objects.filter(room__name="lobby", author="ann", body="hello").acount() == 1
         gc.collect()
 
 
