@@ -20,7 +20,8 @@ from flake8.defaults import EXCLUDE as FLAKE8_EXCLUDE
 
 from channels_lint import __version__
 from channels_lint.diagnostics import Violation
-from channels_lint.engine import UNANALYSABLE, Source, codes, lint_bytes, selected_rules
+from channels_lint.config import codes
+from channels_lint.engine import UNANALYSABLE, Source, lint_bytes, selected_rules
 from channels_lint.project import Settings, add_settings_arguments, find_root, project_settings
 from channels_lint.rules import REGISTRY
 

@@ -19,8 +19,9 @@ from flake8.defaults import NOQA_INLINE_REGEXP
 from flake8.processor import FileProcessor
 
 from channels_lint.analysis import ModuleAnalysis
+from channels_lint.config import Settings
 from channels_lint.diagnostics import Violation
-from channels_lint.project import Settings
+from channels_lint.project import ProjectIndex
 from channels_lint.rules import REGISTRY, Rule
 
 UNANALYSABLE = "CHN900"
@@ -44,8 +45,7 @@ class Source:
         """
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
         text = data.decode(encoding)
-        if text.startswith("\ufeff"):
-            text = text[1:]
+        text = text.removeprefix("\ufeff")
         return cls(text, split_lines(text), encoding)
 
     @classmethod
@@ -60,11 +60,6 @@ def split_lines(text: str) -> list[str]:
     """Split like Python's tokenizer: only ``\\r\\n``, ``\\r`` and ``\\n`` end a line
     (``str.splitlines`` also splits on form feeds and U+2028, which Python does not)."""
     return _LINE.findall(text)
-
-
-def codes(value: str) -> list[str]:
-    """``"chn101, CHN2"`` -> ``["CHN101", "CHN2"]`` (option parsing for code lists)."""
-    return [code.strip().upper() for code in value.split(",") if code.strip()]
 
 
 def selected_rules(select: Collection[str] | None = None, ignore: Collection[str] = ()) -> list[type[Rule]]:
@@ -93,6 +88,7 @@ def lint(
     noqa: bool = True,
     path: str | None = None,
     settings: Settings | None = None,
+    project: ProjectIndex | None = None,
 ) -> list[Violation]:
     """Run ``rules`` (default: all) over one module.
 
@@ -105,6 +101,8 @@ def lint(
         path: the file's path; lets rules read the project's models (``None``: the
             module's own models only).
         settings: target versions and fix style; default: newest versions.
+        project: the project index (default: the one of ``path``'s project, built once per
+            root and process).
 
     Returns:
         Violations sorted by position.  A file that does not parse, or on which a rule
@@ -120,7 +118,8 @@ def lint(
     except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
         return [unanalysable(error)]
     try:
-        analysis = ModuleAnalysis(tree, source.lines, path, settings)
+        project = project if project is not None else ProjectIndex.for_path(path)
+        analysis = ModuleAnalysis(tree, source.lines, path, settings, project)
         violations = {violation for rule in rules for violation in rule(analysis).check()}
     except RecursionError as error:  # pathologically deep expressions
         return [unanalysable(error)]

@@ -40,7 +40,8 @@ from channels_lint.diagnostics import (
     Violation,
     WrapIn,
 )
-from channels_lint.engine import Source, codes, lint, lint_bytes, selected_rules
+from channels_lint.config import codes
+from channels_lint.engine import Source, lint, lint_bytes, selected_rules
 from channels_lint.project import Settings, add_settings_arguments, find_root, project_settings
 from channels_lint.rules import Rule
 

@@ -1,4 +1,158 @@
-"""Shared analysis (being split into analyzers; temporarily re-exports the old module)."""
+"""Shared analysis of one module: small analyzers composed behind :class:`ModuleAnalysis`.
 
-from channels_lint.analysis._old import *  # noqa: F401,F403
-from channels_lint.analysis._old import ModuleAnalysis, dotted, is_capitalized  # noqa: F401
+Each analyzer owns one kind of fact and is built on first use:
+
+==================  =============================================================
+``a.syntax``        parents, scopes, spans, source text (:mod:`.syntax`)
+``a.names``         imports, qualified names, module classes/functions (:mod:`.names`)
+``a.bindings``      reaching bindings of every name load (:mod:`.bindings`)
+``a.flow``          what an expression may hold; dict shapes (:mod:`.flow`)
+``a.consumers``     consumer classes, also through project bases (:mod:`.consumers`)
+``a.context``       where code runs: module, sync, thread, event loop (:mod:`.context`)
+``a.orm``           ORM evidence of expressions (:mod:`.orm`)
+``a.db``            database operations and sync DB helpers (:mod:`.database`)
+``a.layer``         channel-layer calls and events (:mod:`.layer`)
+``a.coroutines``    calls that return coroutines (:mod:`.coroutines`)
+``a.payloads``      values msgpack/json reject (:mod:`.payload`)
+==================  =============================================================
+
+What Django and Channels do is data in :mod:`.facts`.  No analyzer imports a rule, writes
+message text, imports the analysed code or does file I/O: cross-module facts come from the
+:class:`~channels_lint.project.ProjectIndex` the engine passes in.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+from pathlib import Path
+
+from channels_lint.analysis.bindings import Binding, BindingKind, Bindings
+from channels_lint.analysis.consumers import Consumer, Consumers
+from channels_lint.analysis.context import Context, ExecutionContext
+from channels_lint.analysis.coroutines import CoroutineCall, CoroutineKind, Coroutines
+from channels_lint.analysis.database import DatabaseOperations, DbOperation, Family, FixShape, OpKind
+from channels_lint.analysis.facts import ASYNC_TO_SYNC, CONSUMER_METHODS, QUERYSET_SQL_METHODS, DbEffect, PayloadKind
+from channels_lint.analysis.flow import DictEntry, DictShape, ValueFlow
+from channels_lint.analysis.layer import ChannelLayer, Event, LayerCall
+from channels_lint.analysis.names import Names
+from channels_lint.analysis.orm import Evidence, Orm, OrmEvidence
+from channels_lint.analysis.payload import Payloads, UnsafeValue
+from channels_lint.analysis.syntax import Syntax, dotted, is_capitalized
+from channels_lint.config import Settings
+
+__all__ = [
+    "ASYNC_TO_SYNC",
+    "CONSUMER_METHODS",
+    "QUERYSET_SQL_METHODS",
+    "Binding",
+    "BindingKind",
+    "Consumer",
+    "Context",
+    "CoroutineCall",
+    "CoroutineKind",
+    "DbEffect",
+    "DbOperation",
+    "DictEntry",
+    "DictShape",
+    "Event",
+    "Evidence",
+    "Family",
+    "FixShape",
+    "LayerCall",
+    "ModuleAnalysis",
+    "OpKind",
+    "Orm",
+    "PayloadKind",
+    "UnsafeValue",
+    "dotted",
+    "is_capitalized",
+]
+
+
+class ModuleAnalysis:
+    """Everything rules may know about one module, each part built on first use.
+
+    Args:
+        tree: the module's :class:`ast.Module` (flake8 hands this over; the engine parses it
+            otherwise).
+        lines: the module's source lines (``str``, with line endings).
+        path: the file's path (``None`` for text without a file).
+        settings: target versions and fix style (default: the newest versions).
+        project: the project index (:class:`channels_lint.project.ProjectIndex`); ``None``
+            gives one for ``path``'s project, or an empty one without a path.
+
+    Building it never imports the analysed code and never raises on a well-formed module.
+    """
+
+    def __init__(
+        self, tree: ast.Module, lines: list[str], path: str | None = None, settings: Settings | None = None, project=None
+    ) -> None:
+        from channels_lint.project import ProjectIndex
+
+        self.tree = tree
+        self.lines = lines
+        self.path = str(Path(path).resolve()) if path else None
+        self.settings = settings or Settings()
+        self.project = project if project is not None else ProjectIndex.for_path(self.path)
+        self.syntax = Syntax(tree, lines)
+
+    @functools.cached_property
+    def names(self) -> Names:
+        return Names(self.syntax)
+
+    @functools.cached_property
+    def bindings(self) -> Bindings:
+        return Bindings(self.syntax)
+
+    @functools.cached_property
+    def flow(self) -> ValueFlow:
+        return ValueFlow(self.syntax, self.names, self.bindings)
+
+    @functools.cached_property
+    def consumers(self) -> Consumers:
+        return Consumers(self.syntax, self.names, self.project)
+
+    @functools.cached_property
+    def context(self) -> ExecutionContext:
+        # a sync def named after an event type sent here or elsewhere in the project is an
+        # event handler, which an async consumer awaits on the loop
+        return ExecutionContext(self.syntax, self.names, self.consumers, lambda: self.event_handler_names)
+
+    @functools.cached_property
+    def event_handler_names(self) -> frozenset[str]:
+        """Handler names of the event types this module and the project send."""
+        project = frozenset(t.replace(".", "_") for t in self.project.event_types) if self.project.root else frozenset()
+        return self.layer.handler_names | project
+
+    @functools.cached_property
+    def models(self):
+        """The project's models index, with this module's own models."""
+        from channels_lint.project.models import models_in_module
+
+        index = self.project.models
+        own = models_in_module(self.tree, self.path or "<module>")
+        if not own:
+            return index
+        classes = frozenset(node.name for node in self.tree.body if isinstance(node, ast.ClassDef))
+        return index.with_module(own, self.path or "<module>", classes)
+
+    @functools.cached_property
+    def orm(self) -> OrmEvidence:
+        return OrmEvidence(self.syntax, self.names, self.flow, self.models, self.path)
+
+    @functools.cached_property
+    def db(self) -> DatabaseOperations:
+        return DatabaseOperations(self.syntax, self.names, self.flow, self.orm, self.context)
+
+    @functools.cached_property
+    def layer(self) -> ChannelLayer:
+        return ChannelLayer(self.syntax, self.names, self.flow)
+
+    @functools.cached_property
+    def coroutines(self) -> Coroutines:
+        return Coroutines(self.syntax, self.names, self.context, self.consumers, self.layer)
+
+    @functools.cached_property
+    def payloads(self) -> Payloads:
+        return Payloads(self.names, self.flow, self.orm)

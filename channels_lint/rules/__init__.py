@@ -1,20 +1,22 @@
-"""All rules.  Importing this package registers every rule in :data:`REGISTRY`."""
+"""All rules, found by module name: every ``chnNNN_<name>.py`` module of this package defines
+one rule.  Adding a rule touches one file: its module (``tests/test_rule_registry.py`` checks
+that each module defines exactly one rule whose code matches its file name)."""
 
-from channels_lint.rules import (  # noqa: F401 - imported to register the rules
-    chn101_sync_orm_query,
-    chn102_model_instance_query,
-    chn103_lazy_relation_access,
-    chn104_sync_database_helper,
-    chn105_coroutine_not_awaited,
-    chn106_async_to_sync_in_async,
-    chn107_layer_call_without_async_to_sync,
-    chn108_handler_kind_mismatch,
-    chn109_sync_only_django_api,
-    chn202_unserializable_event_value,
-    chn301_unguarded_json_loads,
-    chn403_missing_as_asgi,
-    chn900_unanalysable_file,
-)
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import re
+
 from channels_lint.rules.base import REGISTRY, Invalid, Rule
 
-__all__ = ["REGISTRY", "Invalid", "Rule"]
+RULE_MODULE = re.compile(r"chn(\d{3})_[a-z0-9_]+")
+
+#: The rule modules, in code order.
+RULE_MODULES = tuple(
+    importlib.import_module(f"{__name__}.{info.name}")
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda info: info.name)
+    if RULE_MODULE.fullmatch(info.name)
+)
+
+__all__ = ["REGISTRY", "RULE_MODULES", "Invalid", "Rule"]

@@ -17,45 +17,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import ClassVar
 
-from channels_lint.analysis import QUERYSET_SQL_METHODS, DbOperation, ModuleAnalysis
-from channels_lint.diagnostics import (
-    Applicability,
-    AwaitAsyncMethod,
-    CallThrough,
-    Edit,
-    Fix,
-    MakeAsync,
-    Violation,
-    WrapIn,
-)
-
-DB_SYNC_TO_ASYNC = ("channels.db", "database_sync_to_async")
-SOO = "raises SynchronousOnlyOperation on the event loop"
-
-#: Async twins and the Django version that added them (channels-semantics.md §4.1, §3.3).
-QUERYSET_TWINS = dict.fromkeys(QUERYSET_SQL_METHODS, (4, 1))  # every one has an a* twin since 4.1
-INSTANCE_TWINS = {"save": (4, 2), "delete": (4, 2), "refresh_from_db": (4, 2)}
-RELATED_TWINS = {
-    "add": (4, 2),
-    "set": (4, 2),
-    "remove": (4, 2),
-    "clear": (4, 2),
-    "create": (4, 1),
-    "get_or_create": (4, 1),
-    "update_or_create": (4, 1),
-}
-USER_TWINS = dict.fromkeys(
-    ["has_perm", "has_perms", "has_module_perms", "get_all_permissions", "get_group_permissions", "get_user_permissions"],
-    (5, 2),
-)
-SESSION_TWINS = {"save": (5, 1), "flush": (5, 1), "cycle_key": (5, 1), "delete": (5, 1)}
-FUNCTION_TWINS = {
-    "django.contrib.auth.authenticate": (5, 0),
-    "django.contrib.auth.login": (5, 0),
-    "django.contrib.auth.logout": (5, 0),
-    "django.contrib.auth.get_user": (5, 0),
-    "django.contrib.auth.update_session_auth_hash": (5, 0),
-}
+from channels_lint.analysis import ModuleAnalysis
+from channels_lint.diagnostics import Applicability, CallThrough, Edit, Fix, Violation
 
 REGISTRY: dict[str, type[Rule]] = {}
 
@@ -124,15 +87,15 @@ class Rule:
         already imports it under an alias, the edits use the alias and nothing is imported;
         where ``name`` already means something else, the fix is dropped.
         """
-        a = self.analysis
-        line, col, _, _ = a.span(node)
+        names = self.analysis.names
+        line, col, _, _ = self.analysis.syntax.span(node)
         fix = None
         needed = []
         for module, name in imports:
-            alias = next((local for local, target in a.imports.items() if target == f"{module}.{name}"), None)
+            alias = next((local for local, target in names.imports.items() if target == f"{module}.{name}"), None)
             if alias is not None and alias != name:
                 edits = tuple(_rename(edit, name, alias) for edit in edits)
-            elif alias is None and a.binds_elsewhere(name, f"{module}.{name}"):
+            elif alias is None and names.binds_elsewhere(name, f"{module}.{name}"):
                 edits = ()  # the name the fix would import already means something else here
             elif alias is None:
                 needed.append((module, name))
@@ -146,89 +109,10 @@ class Rule:
         return self.violation(
             call,
             message,
-            (CallThrough(self.analysis.span(call), "async_to_sync", awaited=False),),
+            (CallThrough(self.analysis.syntax.span(call), "async_to_sync", awaited=False),),
             title,
             (("asgiref.sync", "async_to_sync"),),
         )
-
-    def operation_violation(self, operation: DbOperation) -> Violation:
-        """A violation for a database operation on the event loop, with the fix the
-        settings ask for: ``await database_sync_to_async(f)(args)`` (default), or the native
-        ``a*`` method (``--orm-style=async-methods``) where the target Django has it."""
-        a = self.analysis
-        node = operation.node
-        message = f"{operation.what}, which {SOO}"
-        if not (a.can_await_here(node) and not a.is_awaited(node)) or operation.shape == "none":
-            return self.violation(node, message + "; move it into a `@database_sync_to_async` function")
-        twin = self._async_twin(operation)
-        if twin is not None:
-            name, imports = twin
-            return self.violation(
-                node,
-                message + f"; use `await {self._twin_callee(node, name)}(...)`",
-                (AwaitAsyncMethod(a.span(node), name),),
-                f"Use the async method `{name}`",
-                imports,
-            )
-        if operation.shape == "iterate":
-            loop = a.parents.get(node)
-            is_iterator = isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr == "iterator"
-            if (
-                a.settings.orm_style == "async-methods"
-                and a.settings.django_version >= (4, 1)
-                and isinstance(loop, ast.For)
-                and loop.iter is node
-                and not is_iterator  # `async for` needs aiterator(), not iterator()
-            ):
-                return self.violation(node, message + "; use `async for`", (MakeAsync(a.span(loop)),), "Use `async for`")
-            return self.violation(
-                node,
-                message + "; use `async for` or `await database_sync_to_async(list)(...)`",
-                (WrapIn(a.span(node), "database_sync_to_async(list)", awaited=True),),
-                "Evaluate the queryset with `database_sync_to_async(list)`",
-                (DB_SYNC_TO_ASYNC,),
-            )
-        assert isinstance(node, ast.Call)
-        return self.violation(
-            node,
-            message + f"; use `await database_sync_to_async({a.source(node.func)})(...)`",
-            (CallThrough(a.span(node), "database_sync_to_async"),),
-            "Run the call through `database_sync_to_async`",
-            (DB_SYNC_TO_ASYNC,),
-        )
-
-    def _twin_callee(self, call: ast.expr, name: str) -> str:
-        func = call.func if isinstance(call, ast.Call) else None
-        if isinstance(func, ast.Attribute):
-            return f"{self.analysis.source(func.value)}.{name}"
-        return name
-
-    def _async_twin(self, operation: DbOperation) -> tuple[str, tuple[tuple[str, str], ...]] | None:
-        """``(name, imports)`` of the native async method to call instead, if the settings
-        ask for it and the target Django has it."""
-        settings = self.analysis.settings
-        if settings.orm_style != "async-methods" or operation.shape != "call":
-            return None
-        method, evidence = operation.method, operation.evidence
-        if operation.func_name in FUNCTION_TWINS:
-            module, _, name = operation.func_name.rpartition(".")
-            if settings.django_version >= FUNCTION_TWINS[operation.func_name]:
-                return "a" + name, ((module, "a" + name),)
-            return None
-        if evidence is None:
-            table = SESSION_TWINS if operation.family == "api" else {}
-        elif evidence.kind.name == "INSTANCE":
-            table = USER_TWINS if method in USER_TWINS else INSTANCE_TWINS
-        elif evidence.relation is not None:
-            table = RELATED_TWINS
-            if method in ("remove", "clear") and evidence.relation_kind not in ("m2m", "reverse-m2m"):
-                # aremove/aclear exist on a reverse-FK manager only when the FK is nullable
-                return None
-        else:
-            table = QUERYSET_TWINS
-        if method in table and settings.django_version >= table[method]:
-            return "a" + method, ()
-        return None
 
     @classmethod
     def docs(cls) -> str:
@@ -238,7 +122,7 @@ class Rule:
     @classmethod
     def doc_examples(cls) -> tuple[str, str]:
         """The ``## Example`` code and the ``Use instead:`` code from the docs."""
-        blocks = re.findall(r"```python\n(.*?)```", cls.docs(), flags=re.S)
+        blocks = re.findall(r"```python\n(.*?)```", cls.docs(), flags=re.DOTALL)
         if len(blocks) < 2:
             raise ValueError(f"{cls.code} docs need an Example and a Use instead block")
         return blocks[0], blocks[1]
@@ -246,7 +130,7 @@ class Rule:
     @classmethod
     def summary(cls) -> str:
         """First sentence of ``## What it does``, up to its first colon or full stop."""
-        match = re.search(r"## What it does\n(.*?)(?:\n\n|$)", cls.docs(), flags=re.S)
+        match = re.search(r"## What it does\n(.*?)(?:\n\n|$)", cls.docs(), flags=re.DOTALL)
         if match is None:
             return cls.name
         text = " ".join(match.group(1).split())

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from channels_lint.analysis import Family
+from channels_lint.analysis.facts import ASYNC_MARKERS
 from channels_lint.diagnostics import Applicability, Violation
 from channels_lint.rules.base import Invalid, Rule
+from channels_lint.rules.orm import operation_violation
 
 
 class ModelInstanceQueryInAsync(Rule):
@@ -66,7 +69,7 @@ class ModelInstanceQueryInAsync(Rule):
 
     code = "CHN102"
     name = "model-instance-query-in-async"
-    markers = ("async def", "Async", "WebsocketDenier")
+    markers = ASYNC_MARKERS
     fix_applicability = Applicability.SAFE
 
     valid = (
@@ -125,8 +128,7 @@ class C(AsyncWebsocketConsumer):
     )
 
     def check(self) -> Iterator[Violation]:
-        a = self.analysis
-        for operation in a.db_operations:
-            if operation.family != "instance" or not a.operation_context(operation).on_event_loop:
-                continue
-            yield self.operation_violation(operation)
+        db = self.analysis.db
+        for operation in db.operations:
+            if operation.family is Family.INSTANCE and db.context_of(operation).on_event_loop:
+                yield operation_violation(self, operation)

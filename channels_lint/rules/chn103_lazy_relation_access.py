@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from channels_lint.analysis import Family
+from channels_lint.analysis.facts import ASYNC_MARKERS
 from channels_lint.diagnostics import Violation
 from channels_lint.rules.base import Invalid, Rule
+from channels_lint.rules.orm import describe
 
 
 class LazyRelationInAsync(Rule):
@@ -61,7 +64,7 @@ class LazyRelationInAsync(Rule):
 
     code = "CHN103"
     name = "lazy-relation-in-async"
-    markers = ("async def", "Async", "WebsocketDenier")
+    markers = ASYNC_MARKERS
 
     example_models = """
 from django.conf import settings
@@ -128,14 +131,14 @@ class C(AsyncWebsocketConsumer):
 
     def check(self) -> Iterator[Violation]:
         a = self.analysis
-        for operation in a.db_operations:
+        for operation in a.db.operations:
             if (
-                operation.family == "relation"
+                operation.family is Family.RELATION
                 and not (operation.evidence is not None and operation.evidence.weak)
-                and a.operation_context(operation).on_event_loop
+                and a.db.context_of(operation).on_event_loop
             ):
                 yield self.violation(
                     operation.node,
-                    f"{operation.what}, which raises SynchronousOnlyOperation on the event loop; "
+                    f"{describe(a, operation)}, which raises SynchronousOnlyOperation on the event loop; "
                     "load it up front with select_related()/prefetch_related()",
                 )

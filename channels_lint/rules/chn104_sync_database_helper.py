@@ -5,8 +5,10 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from channels_lint.analysis.facts import ASYNC_MARKERS
 from channels_lint.diagnostics import AddAwait, AddDecorator, Applicability, Violation
-from channels_lint.rules.base import DB_SYNC_TO_ASYNC, Invalid, Rule
+from channels_lint.rules.base import Invalid, Rule
+from channels_lint.rules.orm import DB_SYNC_TO_ASYNC
 
 
 class SyncDatabaseHelperInAsync(Rule):
@@ -66,7 +68,7 @@ class SyncDatabaseHelperInAsync(Rule):
 
     code = "CHN104"
     name = "sync-database-helper-in-async"
-    markers = ("async def", "Async", "WebsocketDenier")
+    markers = ASYNC_MARKERS
     fix_applicability = Applicability.UNSAFE
 
     valid = (
@@ -145,13 +147,16 @@ class C(AsyncWebsocketConsumer):
 
     def check(self) -> Iterator[Violation]:
         a = self.analysis
-        helpers = a.database_functions
-        for call in a.nodes(ast.Call):
-            helper = a.local_function(call)
-            if helper not in helpers or not a.context(call).on_event_loop or a.is_awaited(call):
+        source = a.syntax.source
+        helpers = a.db.helpers
+        for call in a.syntax.nodes(ast.Call):
+            helper = a.names.local_function(call)
+            if helper not in helpers or not a.context.of(call).on_event_loop or a.syntax.is_awaited(call):
                 continue
+            node, via_helper = helpers[helper]
+            evidence = f"`{source(node.func)}()`" if via_helper else f"`{source(node)}`"
             message = (
-                f"`{a.source(call.func)}()` is a sync function that touches the database ({helpers[helper]}); "
+                f"`{source(call.func)}()` is a sync function that touches the database ({evidence}); "
                 "called on the event loop it raises SynchronousOnlyOperation; decorate it with "
                 "`@database_sync_to_async` and await it"
             )
@@ -166,19 +171,21 @@ class C(AsyncWebsocketConsumer):
         this helper, in an ``async def``, whose result is used right there (not passed to
         ``gather()``/``create_task()``, which would then get the awaited value)."""
         a = self.analysis
+        parents = a.syntax.parents
         calls = []
-        for reference in a.references(helper):
-            call = a.parents.get(reference)
+        for reference in a.names.references(helper):
+            call = parents.get(reference)
             if not (
                 isinstance(call, ast.Call)
                 and call.func is reference
-                and a.local_function(call) is helper
-                and a.can_await_here(call)
-                and not a.is_awaited(call)
-                and not isinstance(a.parents.get(call), (ast.Call, ast.keyword, ast.Starred))
+                and a.names.local_function(call) is helper
+                and a.context.can_await_here(call)
+                and not a.syntax.is_awaited(call)
+                and not isinstance(parents.get(call), (ast.Call, ast.keyword, ast.Starred))
             ):
                 return ()
             calls.append(call)
-        if not calls or a.database_functions.get(helper) is None:
+        if not calls or helper not in a.db.helpers:
             return ()
-        return (AddDecorator(a.span(helper), "database_sync_to_async"), *(AddAwait(a.span(c)) for c in calls))
+        span = a.syntax.span
+        return (AddDecorator(span(helper), "database_sync_to_async"), *(AddAwait(span(c)) for c in calls))

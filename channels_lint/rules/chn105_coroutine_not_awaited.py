@@ -5,6 +5,8 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
+from channels_lint.analysis import CoroutineCall, CoroutineKind
+from channels_lint.analysis.facts import ASYNC_MARKERS
 from channels_lint.diagnostics import AddAwait, Applicability, Violation
 from channels_lint.rules.base import Invalid, Rule
 
@@ -66,7 +68,7 @@ class CoroutineNotAwaited(Rule):
     code = "CHN105"
     name = "coroutine-not-awaited"
     # async code, decorated helpers (…sync_to_async), channels.auth and channels.db coroutines
-    markers = ("async def", "Async", "WebsocketDenier", "sync_to_async", "channels.auth", "auth.log", "aclose_old_connections")
+    markers = (*ASYNC_MARKERS, "sync_to_async", "channels.auth", "auth.log", "aclose_old_connections")
     fix_applicability = Applicability.SAFE
 
     valid = (
@@ -184,18 +186,20 @@ class S(WebsocketConsumer):
 
     def check(self) -> Iterator[Violation]:
         a = self.analysis
-        layer_calls = {layer_call.call for layer_call in a.layer_calls}
-        for call in a.nodes(ast.Call):
-            if not (isinstance(a.parents.get(call), ast.Expr) or a.truth_tested(call)):
+        syntax = a.syntax
+        layer_calls = {layer_call.call for layer_call in a.layer.calls}
+        for call in syntax.nodes(ast.Call):
+            if not (isinstance(syntax.parents.get(call), ast.Expr) or syntax.truth_tested(call)):
                 continue
-            context = a.context(call)
+            context = a.context.of(call)
             if not (context.on_event_loop or context.is_sync):
                 continue
-            what = a.coroutine_call(call)
-            if what is None:
+            coroutine = a.coroutines.of(call)
+            if coroutine is None:
                 continue
-            outcome = "is always true" if a.truth_tested(call) else "never runs"
-            callee = a.source(call.func)
+            what = self._what(coroutine)
+            outcome = "is always true" if syntax.truth_tested(call) else "never runs"
+            callee = syntax.source(call.func)
             if context.is_sync:
                 if call in layer_calls:
                     continue  # CHN107's
@@ -207,7 +211,18 @@ class S(WebsocketConsumer):
                 )
                 continue
             message = f"{what} returns a coroutine that is never awaited, so it {outcome}; use `await {callee}(...)`"
-            if a.can_await_here(call):
-                yield self.violation(call, message, (AddAwait(a.span(call)),), "Add `await`")
+            if a.context.can_await_here(call):
+                yield self.violation(call, message, (AddAwait(syntax.span(call)),), "Add `await`")
             else:
                 yield self.violation(call, message + " in an `async def`")
+
+    def _what(self, coroutine: CoroutineCall) -> str:
+        callee = self.analysis.syntax.source(coroutine.callee)
+        return {
+            CoroutineKind.LAYER_METHOD: f"channel-layer method `{callee}`",
+            CoroutineKind.BRIDGE_CALL: f"`{callee}`",
+            CoroutineKind.LIBRARY_FUNCTION: f"coroutine function `{callee}`",
+            CoroutineKind.MODULE_FUNCTION: f"coroutine function `{callee}`",
+            CoroutineKind.OWN_METHOD: f"coroutine method `{callee}`",
+            CoroutineKind.CONSUMER_METHOD: f"coroutine method `{callee}`",
+        }[coroutine.kind]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from channels_lint.analysis import ASYNC_TO_SYNC
+from channels_lint.analysis.facts import ASYNC_TO_SYNC
 from channels_lint.diagnostics import Applicability, AwaitInsteadOfAsyncToSync, Violation
 from channels_lint.rules.base import Invalid, Rule
 
@@ -99,24 +99,23 @@ class C(AsyncConsumer):
 
     def check(self) -> Iterator[Violation]:
         a = self.analysis
-        for call in a.nodes(ast.Call):
-            if not a.resolves_to(call.func, ASYNC_TO_SYNC) or not call.args:
+        source, span = a.syntax.source, a.syntax.span
+        for call in a.syntax.nodes(ast.Call):
+            if not a.names.resolves_to(call.func, ASYNC_TO_SYNC) or not call.args:
                 continue
-            parent = a.parents.get(call)
+            parent = a.syntax.parents.get(call)
             outer = parent if isinstance(parent, ast.Call) and parent.func is call else None
             if outer is None and not isinstance(call.args[0], ast.Call):
                 continue  # async_to_sync(f) made but not called here
-            if not a.context(call).on_event_loop:
+            if not a.context.of(call).on_event_loop:
                 continue
             target = outer or call
-            message = (
-                f"`{a.source(call)}` raises RuntimeError in a thread with a running event loop; await the coroutine directly"
-            )
-            if a.can_await_here(target):
+            message = f"`{source(call)}` raises RuntimeError in a thread with a running event loop; await the coroutine directly"
+            if a.context.can_await_here(target):
                 yield self.violation(
                     call,
                     message,
-                    (AwaitInsteadOfAsyncToSync(a.span(target)),),
+                    (AwaitInsteadOfAsyncToSync(span(target)),),
                     "Await it directly",
                     unused_imports=(("asgiref.sync", "async_to_sync"),),
                 )

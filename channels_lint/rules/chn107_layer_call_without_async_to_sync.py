@@ -5,7 +5,8 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from channels_lint.analysis import ASYNC_TO_SYNC, Context
+from channels_lint.analysis import Context
+from channels_lint.analysis.facts import ASYNC_TO_SYNC
 from channels_lint.diagnostics import Applicability, HoistCall, Violation
 from channels_lint.rules.base import Invalid, Rule
 
@@ -117,31 +118,32 @@ class C(WebsocketConsumer):
 
     def check(self) -> Iterator[Violation]:
         a = self.analysis
-        for layer_call in a.layer_calls:
+        source, parents = a.syntax.source, a.syntax.parents
+        for layer_call in a.layer.calls:
             call = layer_call.call
-            if layer_call.bridge is not None or not isinstance(a.parents.get(call), ast.Expr):
+            if layer_call.bridge is not None or not isinstance(parents.get(call), ast.Expr):
                 continue
-            if not a.context(call).is_sync:
+            if not a.context.of(call).is_sync:
                 continue
             yield self.async_to_sync_violation(
                 call,
-                f"channel-layer method `{a.source(call.func)}` returns a coroutine that sync code never runs, "
-                f"so nothing is sent; use `async_to_sync({a.source(call.func)})(...)`",
+                f"channel-layer method `{source(call.func)}` returns a coroutine that sync code never runs, "
+                f"so nothing is sent; use `async_to_sync({source(call.func)})(...)`",
                 "Wrap the method in `async_to_sync`",
             )
-        for call in a.nodes(ast.Call):
+        for call in a.syntax.nodes(ast.Call):
             if (
-                a.resolves_to(call.func, ASYNC_TO_SYNC)
+                a.names.resolves_to(call.func, ASYNC_TO_SYNC)
                 and len(call.args) == 1
                 and isinstance(call.args[0], ast.Call)
-                and not (isinstance(a.parents.get(call), ast.Call) and a.parents[call].func is call)
-                and a.context(call) in (Context.MODULE, Context.SYNC, Context.THREAD)
+                and not (isinstance(parents.get(call), ast.Call) and parents[call].func is call)
+                and a.context.of(call) in (Context.MODULE, Context.SYNC, Context.THREAD)
             ):
                 inner = call.args[0]
                 yield self.violation(
                     call,
-                    f"`{a.source(call)}` passes a coroutine to `async_to_sync`, which needs the coroutine function; "
-                    f"use `async_to_sync({a.source(inner.func)})(...)`",
-                    (HoistCall(a.span(call)),),
+                    f"`{source(call)}` passes a coroutine to `async_to_sync`, which needs the coroutine function; "
+                    f"use `async_to_sync({source(inner.func)})(...)`",
+                    (HoistCall(a.syntax.span(call)),),
                     "Pass the function, then call the wrapper",
                 )

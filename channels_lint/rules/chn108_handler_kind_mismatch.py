@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from channels_lint.analysis import CONSUMER_METHODS, dotted
+from channels_lint.analysis import dotted
 from channels_lint.diagnostics import Applicability, MakeAsync, Violation
 from channels_lint.rules.base import Invalid, Rule
 
@@ -144,8 +144,8 @@ class S(WebsocketConsumer):
 
     def check(self) -> Iterator[Violation]:
         a = self.analysis
-        for consumer in a.consumers.values():
-            handlers = CONSUMER_METHODS[consumer.base] | a.event_handler_names
+        for consumer in a.consumers.by_class.values():
+            handlers = consumer.channels_methods | a.event_handler_names
             for method in consumer.node.body:
                 if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) or method.name not in handlers:
                     continue
@@ -154,7 +154,7 @@ class S(WebsocketConsumer):
                         method,
                         f"`{method.name}` is awaited by the async consumer `{consumer.node.name}` but is a sync "
                         "`def`, so it runs on the event loop and cannot await; make it `async def`",
-                        (MakeAsync(a.span(method)),),
+                        (MakeAsync(a.syntax.span(method)),),
                         "Make the handler `async def`",
                     )
                 elif not consumer.is_async and isinstance(method, ast.AsyncFunctionDef):
@@ -171,7 +171,7 @@ class S(WebsocketConsumer):
         for node in ast.walk(method):
             if isinstance(node, ast.Return) and isinstance(node.value, ast.Call):
                 call = node.value
-                if a.coroutine_call(call) is not None:
+                if a.coroutines.of(call) is not None:
                     return True
                 func = call.func
                 if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call) and dotted(func.value.func) == "super":

@@ -2,56 +2,29 @@
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterator
 
-from channels_lint.analysis import LayerCall, Orm
+from channels_lint.analysis import Event, PayloadKind, UnsafeValue
+from channels_lint.analysis.facts import LAYER_MARKERS
 from channels_lint.diagnostics import Applicability, Violation, WrapIn
 from channels_lint.rules.base import Invalid, Rule
 
 SAFE_SERIALIZE = ("channels_lint.runtime", "safe_serialize")
 
-#: Calls that return values msgpack and json.dumps reject (channels-semantics.md §5.3, §6.1).
-UNSERIALIZABLE_CALLS: dict[str, str] = {
-    **{
-        f"datetime.datetime.{name}": "a datetime"
-        for name in ("now", "utcnow", "today", "fromtimestamp", "utcfromtimestamp", "fromisoformat", "combine", "strptime")
-    },
-    "datetime.datetime": "a datetime",
-    "datetime.date": "a date",
-    "datetime.date.today": "a date",
-    "datetime.date.fromtimestamp": "a date",
-    "datetime.date.fromisoformat": "a date",
-    "datetime.time": "a time",
-    "datetime.timedelta": "a timedelta",
-    "django.utils.timezone.now": "a datetime",
-    "django.utils.timezone.localtime": "a datetime",
-    "django.utils.timezone.localdate": "a date",
-    "django.utils.timezone.make_aware": "a datetime",
-    "django.utils.timezone.make_naive": "a datetime",
-    "uuid.UUID": "a UUID",
-    "uuid.uuid1": "a UUID",
-    "uuid.uuid3": "a UUID",
-    "uuid.uuid4": "a UUID",
-    "uuid.uuid5": "a UUID",
-    "decimal.Decimal": "a Decimal",
-    "set": "a set",
-    "frozenset": "a frozenset",
+#: What each kind of value is called, and what to send instead.
+_WORDS: dict[PayloadKind, tuple[str, str]] = {
+    PayloadKind.DATETIME: ("a datetime", "`.isoformat()`"),
+    PayloadKind.DATE: ("a date", "`.isoformat()`"),
+    PayloadKind.TIME: ("a time", "`.isoformat()`"),
+    PayloadKind.TIMEDELTA: ("a timedelta", "`.total_seconds()`"),
+    PayloadKind.UUID: ("a UUID", "`str(...)`"),
+    PayloadKind.DECIMAL: ("a Decimal", "`str(...)`"),
+    PayloadKind.SET: ("a set", "`sorted(...)`"),
+    PayloadKind.FROZENSET: ("a frozenset", "`sorted(...)`"),
+    PayloadKind.MODEL_INSTANCE: ("a model instance", "its `.pk` (or the fields the receiver needs)"),
+    PayloadKind.QUERYSET: ("a QuerySet", "a list of values evaluated in a thread"),
+    PayloadKind.NON_STR_KEY: ("not a str", "`str` keys"),
 }
-
-
-#: What to send instead, by the kind of value (first match wins).
-_INSTEAD = (
-    ("timedelta", "`.total_seconds()`"),
-    ("date", "`.isoformat()`"),
-    ("time", "`.isoformat()`"),
-    ("UUID", "`str(...)`"),
-    ("Decimal", "`str(...)`"),
-    ("set", "`sorted(...)`"),
-    ("key", "`str` keys"),
-    ("model instance", "its `.pk` (or the fields the receiver needs)"),
-    ("QuerySet", "a list of values evaluated in a thread"),
-)
 
 
 class UnserializableEventValue(Rule):
@@ -104,7 +77,7 @@ class UnserializableEventValue(Rule):
     """
 
     code = "CHN202"
-    markers = ("channel_layer",)
+    markers = LAYER_MARKERS
     name = "unserializable-event-value"
     fix_applicability = Applicability.SAFE
 
@@ -168,59 +141,28 @@ class C(AsyncWebsocketConsumer):
     )
 
     def check(self) -> Iterator[Violation]:
-        for layer_call in self.analysis.layer_calls:
-            display = self.analysis.event_display(layer_call)
-            if display is None:
+        a = self.analysis
+        for event in a.layer.events:
+            if event.shape is None:
                 continue
-            event = layer_call.argument(1, "message")
-            for value, why in self._unserializable(display):
-                yield self._violation(layer_call, event, value, why)
+            for unsafe in a.payloads.in_shape(event.shape):
+                yield self._violation(event, unsafe)
 
-    def _unserializable(self, node: ast.expr) -> Iterator[tuple[ast.expr, str]]:
-        a = self.analysis
-        if isinstance(node, ast.Dict):
-            for key in node.keys:
-                if isinstance(key, ast.Constant) and not isinstance(key.value, (str, bytes)):
-                    yield key, f"the key `{a.source(key)}` is not a str"
-                elif isinstance(key, ast.Tuple):
-                    yield key, f"the key `{a.source(key)}` is not a str"
-            for value in node.values:
-                yield from self._unserializable(value)
-            return
-        if isinstance(node, (ast.List, ast.Tuple)):
-            for element in node.elts:
-                yield from self._unserializable(element)
-            return
-        if self.analysis.is_dict_call(node):
-            for argument in (*node.args, *(k.value for k in node.keywords)):
-                yield from self._unserializable(argument)
-            return
-        if isinstance(node, (ast.Set, ast.SetComp)):
-            yield node, "a set"
-            return
-        if isinstance(node, ast.Call):
-            name = a.call_name(node)
-            if name in UNSERIALIZABLE_CALLS and not (name in ("set", "frozenset") and name in a.imports):
-                yield node, UNSERIALIZABLE_CALLS[name]
-                return
-        evidence = a.orm(node)
-        if evidence is Orm.INSTANCE:
-            yield node, "a model instance"
-        elif evidence in (Orm.QUERYSET, Orm.MANAGER):
-            yield node, "a QuerySet"
-
-    def _violation(self, layer_call: LayerCall, event: ast.expr, value: ast.expr, why: str) -> Violation:
-        a = self.analysis
-        subject = why if why.startswith("the key") else f"`{a.source(value)}` is {why}"
-        instead = next((text for kind, text in _INSTEAD if kind in why), "primitives")
+    def _violation(self, event: Event, unsafe: UnsafeValue) -> Violation:
+        source = self.analysis.syntax.source
+        what, instead = _WORDS[unsafe.kind]
+        if unsafe.kind is PayloadKind.NON_STR_KEY:
+            subject = f"the key `{source(unsafe.node)}` is not a str"
+        else:
+            subject = f"`{source(unsafe.node)}` is {what}"
         message = (
             f"{subject}, which the Redis channel layer (msgpack) cannot serialize; "
             f"send {instead} or pass the event through `safe_serialize()`"
         )
         return self.violation(
-            value,
+            unsafe.node,
             message,
-            (WrapIn(a.span(event), "safe_serialize"),),
+            (WrapIn(self.analysis.syntax.span(event.argument), "safe_serialize"),),
             "Pass the event through `safe_serialize()`",
             (SAFE_SERIALIZE,),
         )

@@ -16,7 +16,6 @@ CATCHES_DECODE_ERROR = frozenset(
 CLIENT_DATA_PARAMETERS = frozenset({"text_data", "bytes_data"})
 RECEIVE_HANDLERS = frozenset({"receive", "websocket_receive"})
 #: ``try`` and, on Python 3.11+, ``try``/``except*``.
-TRY_STATEMENTS = tuple(getattr(ast, name) for name in ("Try", "TryStar") if hasattr(ast, name))
 
 
 class UnguardedJsonLoads(Rule):
@@ -113,22 +112,22 @@ class Raw(AsyncConsumer):
 
     def check(self) -> Iterator[Violation]:
         a = self.analysis
-        for call in a.nodes(ast.Call):
-            if not a.resolves_to(call.func, JSON_LOADS):
+        for call in a.syntax.nodes(ast.Call):
+            if not a.names.resolves_to(call.func, JSON_LOADS):
                 continue
             data = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "s"), None)
             if data is None:
                 continue
-            method = a.enclosing_scope(call)
+            method = a.syntax.enclosing_scope(call)
             if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) or method.name not in RECEIVE_HANDLERS:
                 continue
-            if a.consumer_of(call) is None or not self._is_client_data(data, method):
+            if a.consumers.of(call) is None or not self._is_client_data(data, method):
                 continue
             if self._guarded(call):
                 continue
             yield self.violation(
                 call,
-                f"`{a.source(call)}` raises on a malformed client frame and the exception closes the "
+                f"`{a.syntax.source(call)}` raises on a malformed client frame and the exception closes the "
                 "socket without running `disconnect()`; catch `json.JSONDecodeError`",
             )
 
@@ -149,23 +148,16 @@ class Raw(AsyncConsumer):
 
     def _guarded(self, call: ast.Call) -> bool:
         a = self.analysis
-        child: ast.AST = call
-        for parent in a.ancestors(call):
-            if isinstance(parent, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-                return False
-            if isinstance(parent, TRY_STATEMENTS) and child in parent.body:
-                if any(self._catches(handler.type) for handler in parent.handlers):
-                    return True
-            if isinstance(parent, (ast.With, ast.AsyncWith)) and child in parent.body:
-                for item in parent.items:
-                    manager = item.context_expr
-                    if (
-                        isinstance(manager, ast.Call)
-                        and a.resolves_to(manager.func, "contextlib.suppress")
-                        and any(self._catches(kind) for kind in manager.args)
-                    ):
-                        return True
-            child = parent
+        for guard, expression in a.syntax.guards(call):
+            if guard == "except" and self._catches(expression):
+                return True
+            if (
+                guard == "with"
+                and isinstance(expression, ast.Call)
+                and a.names.resolves_to(expression.func, "contextlib.suppress")
+                and any(self._catches(kind) for kind in expression.args)
+            ):
+                return True
         return False
 
     def _catches(self, kind: ast.expr | None) -> bool:
@@ -173,4 +165,4 @@ class Raw(AsyncConsumer):
         if kind is None:
             return True
         kinds = kind.elts if isinstance(kind, ast.Tuple) else [kind]
-        return any(self.analysis.qualname(k) in CATCHES_DECODE_ERROR for k in kinds)
+        return any(self.analysis.names.qualname(k) in CATCHES_DECODE_ERROR for k in kinds)

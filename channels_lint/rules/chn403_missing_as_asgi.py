@@ -110,8 +110,9 @@ router = URLRouter([path("ws/other/", consumers.Other.as_asgi())])  # error
 
     def check(self) -> Iterator[Violation]:
         a = self.analysis
-        for call in a.nodes(ast.Call):
-            if not a.resolves_to(call.func, ROUTE_FUNCTIONS):
+        source, span = a.syntax.source, a.syntax.span
+        for call in a.syntax.nodes(ast.Call):
+            if not a.names.resolves_to(call.func, ROUTE_FUNCTIONS):
                 continue
             target = call.args[1] if len(call.args) > 1 else next((k.value for k in call.keywords if k.arg == "view"), None)
             if target is None:
@@ -119,16 +120,16 @@ router = URLRouter([path("ws/other/", consumers.Other.as_asgi())])  # error
             if isinstance(target, ast.Attribute) and target.attr == "as_asgi":
                 yield self.violation(
                     target,
-                    f"`{a.source(target)}` is not called; route `{a.source(target)}()`",
-                    (CallMethod(a.span(target), "as_asgi"),),
+                    f"`{source(target)}` is not called; route `{source(target)}()`",
+                    (CallMethod(span(target), "as_asgi"),),
                     "Call `as_asgi()`",
                 )
             elif self._is_consumer_class(target, self._in_websocket_routes(call)):
                 yield self.violation(
                     target,
-                    f"the consumer class `{a.source(target)}` is routed without `.as_asgi()` and fails on the "
-                    f"first connection; route `{a.source(target)}.as_asgi()`",
-                    (CallMethod(a.span(target), "as_asgi"),),
+                    f"the consumer class `{source(target)}` is routed without `.as_asgi()` and fails on the "
+                    f"first connection; route `{source(target)}.as_asgi()`",
+                    (CallMethod(span(target), "as_asgi"),),
                     "Append `.as_asgi()`",
                 )
 
@@ -138,9 +139,9 @@ router = URLRouter([path("ws/other/", consumers.Other.as_asgi())])  # error
             return False
         last = name.rsplit(".", 1)[-1]
         if isinstance(target, ast.Name):
-            if any(c.node.name == last for c in self.analysis.consumers.values()):
+            if any(c.node.name == last for c in self.analysis.consumers.by_class.values()):
                 return True
-            if last in self.analysis.local_names(self.analysis.tree):
+            if last in self.analysis.names.local_names(self.analysis.tree):
                 return False  # ChatRouter = URLRouter([...]): an application, not a class
         class_like = is_capitalized(last) and not last.isupper()  # CapWords, not a CONSTANT
         return last.endswith("Consumer") or (websocket_routes and class_like)
@@ -148,8 +149,8 @@ router = URLRouter([path("ws/other/", consumers.Other.as_asgi())])  # error
     def _in_websocket_routes(self, route: ast.Call) -> bool:
         """Whether the route sits in a ``URLRouter([...])`` or a list named ``*websocket*``."""
         a = self.analysis
-        for parent in a.ancestors(route):
-            if isinstance(parent, ast.Call) and a.resolves_to(parent.func, URL_ROUTER):
+        for parent in a.syntax.ancestors(route):
+            if isinstance(parent, ast.Call) and a.names.resolves_to(parent.func, URL_ROUTER):
                 return True
             if isinstance(parent, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
                 targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]

@@ -1,0 +1,303 @@
+"""Database operations: every expression that runs SQL (or may), wherever it is.
+
+Each comes back as a typed :class:`DbOperation`; rules filter by family and execution
+context and choose their own words.  Facts: docs/semantics.md §3.3 (``channels.auth`` and
+sessions), §4.1 (async twins), §4.2 (what raises ``SynchronousOnlyOperation``).
+"""
+
+from __future__ import annotations
+
+import ast
+import enum
+import functools
+from collections import defaultdict, deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from channels_lint.analysis.context import Context, ExecutionContext
+from channels_lint.analysis.facts import (
+    EVALUATING_BUILTINS,
+    INSTANCE_DB_METHODS,
+    QUERYSET_SQL_METHODS,
+    RELATED_WRITE_METHODS,
+    SYNC_ONLY_CALLS,
+    TRANSACTION_ATOMIC,
+    USER_DB_METHODS,
+    DbEffect,
+)
+from channels_lint.analysis.flow import ValueFlow
+from channels_lint.analysis.names import Names
+from channels_lint.analysis.orm import Evidence, Orm, OrmEvidence
+from channels_lint.analysis.syntax import Syntax, dotted
+
+
+class Family(enum.Enum):
+    """Which rule family an operation belongs to."""
+
+    QUERY = "query"  # a manager or queryset runs SQL or is evaluated (CHN101)
+    INSTANCE = "instance"  # a model instance's save()/delete()..., a related manager's add()/create()... (CHN102)
+    RELATION = "relation"  # a lazy relation is loaded (CHN103)
+    API = "api"  # other sync-only Django APIs (CHN109)
+
+
+class OpKind(enum.Enum):
+    """The shape of the code that runs SQL."""
+
+    METHOD = "method"  # a queryset/manager/instance/user/session method call: `method`
+    EVALUATE = "evaluate"  # a builtin evaluating a queryset: `builtin`
+    ITERATE = "iterate"  # for / comprehension over a queryset
+    MEMBERSHIP = "membership"  # `x in qs`
+    INDEX = "index"  # qs[0], a step slice
+    UNPACK = "unpack"  # [*qs], a, *b = qs
+    FORMAT = "format"  # f"{qs}", "%s" % qs
+    TRUTH = "truth"  # if qs:
+    RELATED_WRITE = "related-write"  # room.members.add(...)
+    USER_PERMISSION = "user-permission"  # user.has_perm(...)
+    SESSION_WRITE = "session-write"  # scope["session"].save()
+    CURSOR = "cursor"  # connections[alias].cursor()
+    SYNC_ONLY_CALL = "sync-only-call"  # authenticate(), connection.cursor()...: `effect`
+    LAZY_RELATION = "lazy-relation"  # obj.fk: `target` model
+    ATOMIC_BLOCK = "atomic-block"  # with transaction.atomic():
+    ATOMIC_DECORATOR = "atomic-decorator"  # @transaction.atomic on an async def
+
+
+class FixShape(enum.Enum):
+    """How a fix may move the operation off the loop."""
+
+    CALL = "call"  # `node` is a call that can go through database_sync_to_async
+    ITERATE = "iterate"  # `node` is an iterable that database_sync_to_async(list) can evaluate
+    NONE = "none"  # no fix can move just this expression
+
+
+@dataclass(frozen=True, kw_only=True)
+class DbOperation:
+    """An expression that runs SQL.
+
+    ``node`` is where it is reported; ``subject`` the queryset expression an evaluation
+    evaluates; ``method`` the ORM method called; ``builtin`` the evaluating builtin;
+    ``func_name`` the qualified name of a called function; ``effect`` what a sync-only API
+    does; ``target`` the related model a lazy relation loads; ``scope`` is set when the
+    operation runs in another scope than ``node`` (a decorator).
+    """
+
+    node: ast.expr
+    family: Family
+    kind: OpKind
+    shape: FixShape
+    method: str | None = None
+    evidence: Evidence | None = field(default=None, compare=False)
+    subject: ast.expr | None = field(default=None, compare=False)
+    builtin: str | None = None
+    func_name: str | None = None
+    effect: DbEffect | None = None
+    target: str | None = None
+    scope: ast.AST | None = field(default=None, compare=False)
+
+
+class DatabaseOperations:
+    """Database operations of one module, and the sync helpers that reach them."""
+
+    def __init__(self, syntax: Syntax, names: Names, flow: ValueFlow, orm: OrmEvidence, context: ExecutionContext) -> None:
+        self.syntax = syntax
+        self.names = names
+        self.flow = flow
+        self.orm = orm
+        self.context = context
+
+    @functools.cached_property
+    def operations(self) -> list[DbOperation]:
+        """Every expression that runs SQL (or may), wherever it is; rules filter by context."""
+        found: list[DbOperation] = []
+        for call in self.syntax.nodes(ast.Call):
+            operation = self._call_operation(call)
+            if operation is not None:
+                found.append(operation)
+        found.extend(self._evaluations())
+        found.extend(self._lazy_relation_loads())
+        found.extend(self._atomic_blocks())
+        return found
+
+    def context_of(self, operation: DbOperation) -> Context:
+        return self.context.of(operation.scope if operation.scope is not None else operation.node)
+
+    # ------------------------------------------------------------------ calls
+    def _call_operation(self, call: ast.Call) -> DbOperation | None:
+        func = call.func
+        name = self.names.call_name(call)
+        if name in SYNC_ONLY_CALLS:
+            # a cursor is bound to the thread that opened it: no fix can move just the call
+            effect = SYNC_ONLY_CALLS[name]
+            shape = FixShape.NONE if effect is DbEffect.OPENS_CURSOR else FixShape.CALL
+            return DbOperation(
+                node=call, family=Family.API, kind=OpKind.SYNC_ONLY_CALL, shape=shape, func_name=name, effect=effect
+            )
+        if isinstance(func, ast.Name) and func.id in EVALUATING_BUILTINS and func.id not in self.names.imports and call.args:
+            evaluated = self.orm.evidence(call.args[0])
+            if evaluated is not None and evaluated.kind is Orm.QUERYSET:
+                return self._evaluation(call, evaluated, OpKind.EVALUATE, FixShape.CALL, call.args[0], builtin=func.id)
+            return None
+        if not isinstance(func, ast.Attribute):
+            return None
+        receiver = self.orm.evidence(func.value)
+        if receiver is None:
+            if func.attr in ("save", "flush", "cycle_key", "delete") and self._is_session(func.value):
+                return DbOperation(node=call, family=Family.API, kind=OpKind.SESSION_WRITE, shape=FixShape.CALL, method=func.attr)
+            if (
+                func.attr == "cursor"
+                and isinstance(func.value, ast.Subscript)
+                and self.names.resolves_to(func.value.value, "django.db.connections")
+            ):
+                return DbOperation(node=call, family=Family.API, kind=OpKind.CURSOR, shape=FixShape.NONE)
+            return None
+        if receiver.kind is Orm.MANAGER and receiver.weak and receiver.model is None:
+            if func.attr in ("add", "create"):
+                return self._method(call, Family.INSTANCE, OpKind.RELATED_WRITE, receiver)
+            return None
+        if receiver.kind in (Orm.MANAGER, Orm.QUERYSET):
+            if receiver.relation is not None and func.attr in RELATED_WRITE_METHODS:
+                return self._method(call, Family.INSTANCE, OpKind.RELATED_WRITE, receiver)
+            if func.attr in QUERYSET_SQL_METHODS:
+                if receiver.prefetched and func.attr in ("count", "exists"):
+                    return None  # answered from the prefetch cache (related_descriptors.py)
+                family = Family.QUERY if receiver.relation is None else Family.RELATION
+                return self._method(call, family, OpKind.METHOD, receiver)
+        elif receiver.kind is Orm.INSTANCE and func.attr in INSTANCE_DB_METHODS:
+            return self._method(call, Family.INSTANCE, OpKind.METHOD, receiver)
+        elif receiver.kind is Orm.INSTANCE and func.attr in USER_DB_METHODS and receiver.model == "User":
+            return self._method(call, Family.API, OpKind.USER_PERMISSION, receiver)
+        return None
+
+    @staticmethod
+    def _method(call: ast.Call, family: Family, kind: OpKind, receiver: Evidence) -> DbOperation:
+        return DbOperation(node=call, family=family, kind=kind, shape=FixShape.CALL, method=call.func.attr, evidence=receiver)
+
+    def _is_session(self, node: ast.expr) -> bool:
+        """``self.scope["session"]``, or a name whose every reaching value is it."""
+        values = self.flow.values(node) if isinstance(node, ast.Name) else (node,)
+        return bool(values) and all(self.orm.is_scope_key(value, "session") for value in values)
+
+    # ------------------------------------------------------------------ evaluations
+    def _evaluation(
+        self, node: ast.expr, evidence: Evidence, kind: OpKind, shape: FixShape, subject: ast.expr, builtin: str | None = None
+    ) -> DbOperation | None:
+        """An evaluation of a queryset: a query, or a relation load unless it was prefetched."""
+        if evidence.relation is not None and evidence.prefetched:
+            return None
+        family = Family.QUERY if evidence.relation is None else Family.RELATION
+        return DbOperation(node=node, family=family, kind=kind, shape=shape, evidence=evidence, subject=subject, builtin=builtin)
+
+    def _queryset(self, node: ast.expr) -> Evidence | None:
+        evidence = self.orm.evidence(node)
+        return evidence if evidence is not None and evidence.kind is Orm.QUERYSET else None
+
+    def _evaluations(self) -> Iterator[DbOperation]:
+        nodes = self.syntax.nodes
+        iterables = [loop.iter for loop in nodes(ast.For)]
+        for kind in (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp):
+            iterables.extend(g.iter for comp in nodes(kind) for g in comp.generators if not g.is_async)
+        candidates: list[tuple[ast.expr, ast.expr, OpKind, FixShape]] = [
+            (iterable, iterable, OpKind.ITERATE, FixShape.ITERATE) for iterable in iterables
+        ]
+        for compare in nodes(ast.Compare):
+            for op, right in zip(compare.ops, compare.comparators, strict=True):
+                if isinstance(op, (ast.In, ast.NotIn)):
+                    candidates.append((compare, right, OpKind.MEMBERSHIP, FixShape.NONE))
+        for subscript in nodes(ast.Subscript):
+            if not isinstance(subscript.slice, ast.Slice) or subscript.slice.step is not None:
+                candidates.append((subscript, subscript.value, OpKind.INDEX, FixShape.NONE))
+        unpacked = [node.value for node in nodes(ast.Starred) if isinstance(node.ctx, ast.Load)]
+        unpacked += [node.value for node in nodes(ast.Assign) if any(isinstance(t, (ast.Tuple, ast.List)) for t in node.targets)]
+        candidates.extend((node, node, OpKind.UNPACK, FixShape.NONE) for node in unpacked)
+        formatted = [value.value for value in nodes(ast.FormattedValue)]
+        for operation in nodes(ast.BinOp):
+            if (
+                isinstance(operation.op, ast.Mod)
+                and isinstance(operation.left, ast.Constant)
+                and isinstance(operation.left.value, str)
+            ):
+                formatted.extend(operation.right.elts if isinstance(operation.right, ast.Tuple) else [operation.right])
+        candidates.extend((node, node, OpKind.FORMAT, FixShape.NONE) for node in formatted)
+        candidates.extend((test, test, OpKind.TRUTH, FixShape.NONE) for test in self.syntax.truth_tests())
+        for node, subject, kind, shape in candidates:
+            evidence = self._queryset(subject)
+            if evidence is not None:
+                operation = self._evaluation(node, evidence, kind, shape, subject)
+                if operation is not None:
+                    yield operation
+
+    def _lazy_relation_loads(self) -> Iterator[DbOperation]:
+        lazy: dict[ast.Attribute, Evidence] = {}
+        for attribute in self.syntax.nodes(ast.Attribute):
+            if not isinstance(attribute.ctx, ast.Load):
+                continue
+            base = self.orm.evidence(attribute.value)
+            if (
+                base is not None
+                and base.kind is Orm.INSTANCE
+                and base.info is not None
+                and base.info.is_object_relation(attribute.attr)
+                and not base.loads(attribute.attr)
+            ):
+                lazy[attribute] = base
+        for attribute, owner in lazy.items():
+            if attribute.value in lazy:
+                continue  # report the first lazy hop of a chain only
+            _, target = owner.info.relations[attribute.attr]
+            yield DbOperation(
+                node=attribute,
+                family=Family.RELATION,
+                kind=OpKind.LAZY_RELATION,
+                shape=FixShape.NONE,
+                evidence=owner,
+                target=target,
+            )
+
+    def _atomic_blocks(self) -> Iterator[DbOperation]:
+        """``with transaction.atomic():`` and ``@transaction.atomic`` (Django: transactions are
+        not supported in async code, docs/semantics.md §4.2)."""
+        for statement in self.syntax.nodes(ast.With):
+            for item in statement.items:
+                manager = item.context_expr.func if isinstance(item.context_expr, ast.Call) else item.context_expr
+                if self.names.resolves_to(manager, TRANSACTION_ATOMIC):
+                    yield DbOperation(node=item.context_expr, family=Family.API, kind=OpKind.ATOMIC_BLOCK, shape=FixShape.NONE)
+        for function in self.syntax.nodes(ast.AsyncFunctionDef):
+            for decorator in function.decorator_list:
+                target = decorator.func if isinstance(decorator, ast.Call) else decorator
+                if self.names.resolves_to(target, TRANSACTION_ATOMIC):
+                    yield DbOperation(
+                        node=decorator, family=Family.API, kind=OpKind.ATOMIC_DECORATOR, shape=FixShape.NONE, scope=function
+                    )
+
+    # ------------------------------------------------------------------ helpers
+    @functools.cached_property
+    def helpers(self) -> dict[ast.FunctionDef, tuple[ast.expr, bool]]:
+        """Sync functions and methods (not run through a bridge, and with no decorator other
+        than ``staticmethod``/``classmethod``, whose effect is unknown) that touch the
+        database, in their own body or by calling another such function of this module; the
+        value is the first database operation found, or the call of such a helper (then
+        ``True``), to quote."""
+
+        def plain(function: ast.AST) -> bool:
+            return (
+                isinstance(function, ast.FunctionDef)
+                and self.context.of(function) is Context.SYNC
+                and all(dotted(d) in ("staticmethod", "classmethod") for d in function.decorator_list)
+            )
+
+        found: dict[ast.FunctionDef, tuple[ast.expr, bool]] = {}
+        for operation in self.operations:
+            scope = operation.scope or self.syntax.enclosing_scope(operation.node)
+            if plain(scope):
+                found.setdefault(scope, (operation.node, False))
+        callers: dict[ast.AST, list[tuple[ast.FunctionDef, ast.Call]]] = defaultdict(list)
+        for call in self.syntax.nodes(ast.Call):
+            callee, caller = self.names.local_function(call), self.syntax.enclosing_scope(call)
+            if callee is not None and plain(caller):
+                callers[callee].append((caller, call))
+        queue = deque(found)
+        while queue:  # helpers of helpers: each function is reached once
+            for caller, call in callers.get(queue.popleft(), ()):
+                if caller not in found:
+                    found[caller] = (call, True)
+                    queue.append(caller)
+        return found

@@ -1,0 +1,284 @@
+"""What Django, Channels, asgiref and channels_redis do, as data (no ``ast`` here).
+
+Every fact cites the section of ``docs/semantics.md`` that states it with its upstream source
+(file and version).  Analyzers turn these facts into typed findings; rules turn findings into
+words.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class DbEffect(enum.Enum):
+    """What a sync-only Django API does to the database (docs/semantics.md §3.3, §4.2)."""
+
+    QUERIES_USERS = enum.auto()
+    WRITES_SESSION_AND_LAST_LOGIN = enum.auto()
+    FLUSHES_SESSION = enum.auto()
+    QUERIES_SESSION_AND_USER = enum.auto()
+    WRITES_SESSION = enum.auto()
+    OPENS_CURSOR = enum.auto()
+
+
+class PayloadKind(enum.Enum):
+    """A kind of value msgpack (channels_redis) and ``json.dumps`` reject (docs/semantics.md
+    §5.3, §6.1)."""
+
+    DATETIME = enum.auto()
+    DATE = enum.auto()
+    TIME = enum.auto()
+    TIMEDELTA = enum.auto()
+    UUID = enum.auto()
+    DECIMAL = enum.auto()
+    SET = enum.auto()
+    FROZENSET = enum.auto()
+    MODEL_INSTANCE = enum.auto()
+    QUERYSET = enum.auto()
+    NON_STR_KEY = enum.auto()
+
+
+#: Channels consumer base classes by qualified name, and whether their handlers are async.
+CONSUMER_BASES: dict[str, bool] = {
+    "channels.consumer.AsyncConsumer": True,
+    "channels.consumer.SyncConsumer": False,
+    "channels.generic.websocket.WebsocketConsumer": False,
+    "channels.generic.websocket.JsonWebsocketConsumer": False,
+    "channels.generic.websocket.AsyncWebsocketConsumer": True,
+    "channels.generic.websocket.AsyncJsonWebsocketConsumer": True,
+    "channels.generic.http.AsyncHttpConsumer": True,
+    "channels.security.websocket.WebsocketDenier": True,
+}
+
+#: Bridges that run a sync callable in a worker thread (asgiref/sync.py, channels/db.py).
+SYNC_TO_ASYNC = frozenset(
+    {
+        "asgiref.sync.sync_to_async",
+        "asgiref.sync.SyncToAsync",
+        "channels.db.database_sync_to_async",
+        "channels.db.DatabaseSyncToAsync",
+    }
+)
+ASYNC_TO_SYNC = frozenset({"asgiref.sync.async_to_sync", "asgiref.sync.AsyncToSync"})
+#: Library functions that are coroutine functions (channels/auth.py, channels/db.py).
+KNOWN_COROUTINE_FUNCTIONS = frozenset(
+    {
+        "channels.auth.login",
+        "channels.auth.logout",
+        "channels.auth.get_user",
+        "channels.db.aclose_old_connections",
+        "asyncio.sleep",
+    }
+)
+GET_CHANNEL_LAYER = "channels.layers.get_channel_layer"
+
+#: Channel-layer methods; all are coroutines (channels/layers.py, channels_redis/core.py).
+LAYER_METHODS = frozenset(
+    {
+        "send",
+        "receive",
+        "new_channel",
+        "group_add",
+        "group_discard",
+        "group_send",
+        "flush",
+        "close",
+        "close_pools",
+        "receive_single",
+        "wait_received",
+    }
+)
+
+_WEBSOCKET = frozenset(
+    {
+        "connect",
+        "disconnect",
+        "receive",
+        "websocket_connect",
+        "websocket_receive",
+        "websocket_disconnect",
+        "accept",
+        "close",
+        "send",
+    }
+)
+_JSON = frozenset({"receive_json", "send_json", "encode_json", "decode_json"})
+_HTTP = frozenset(
+    {"handle", "http_request", "http_disconnect", "send_headers", "send_body", "send_response", "disconnect", "send"}
+)
+_RAW = frozenset({"websocket_connect", "websocket_receive", "websocket_disconnect", "http_request", "http_disconnect", "send"})
+
+#: The methods Channels defines on each consumer base, by the base's qualified name: on the
+#: async bases they are coroutines that Channels awaits, on the sync ones plain methods it
+#: calls in a worker thread (channels/consumer.py, channels/generic/*.py @ 4.3.2, §2.2).
+CONSUMER_METHODS: dict[str, frozenset[str]] = {
+    "channels.consumer.AsyncConsumer": _RAW,
+    "channels.consumer.SyncConsumer": _RAW,
+    "channels.generic.websocket.WebsocketConsumer": _WEBSOCKET,
+    "channels.generic.websocket.JsonWebsocketConsumer": _WEBSOCKET | _JSON,
+    "channels.generic.websocket.AsyncWebsocketConsumer": _WEBSOCKET,
+    "channels.generic.websocket.AsyncJsonWebsocketConsumer": _WEBSOCKET | _JSON,
+    "channels.generic.http.AsyncHttpConsumer": _HTTP,
+    "channels.security.websocket.WebsocketDenier": _WEBSOCKET,
+}
+
+MANAGER_ATTRIBUTES = frozenset({"objects", "_default_manager", "_base_manager"})
+
+#: QuerySet methods that return a new, unevaluated QuerySet (no SQL).
+QUERYSET_BUILDERS = frozenset(
+    {
+        "all",
+        "filter",
+        "exclude",
+        "order_by",
+        "select_related",
+        "prefetch_related",
+        "values",
+        "values_list",
+        "only",
+        "defer",
+        "distinct",
+        "none",
+        "using",
+        "union",
+        "intersection",
+        "difference",
+        "select_for_update",
+        "annotate",
+        "alias",
+        "reverse",
+        "complex_filter",
+        "extra",
+        "dates",
+        "datetimes",
+        "raw",
+        "fetch_mode",
+    }
+)
+
+#: Sync QuerySet/Manager methods that run SQL, and the ones among them returning one instance.
+QUERYSET_INSTANCE_METHODS = frozenset({"get", "first", "last", "earliest", "latest", "create"})
+QUERYSET_SQL_METHODS = QUERYSET_INSTANCE_METHODS | frozenset(
+    {
+        "count",
+        "exists",
+        "update",
+        "delete",
+        "get_or_create",
+        "update_or_create",
+        "bulk_create",
+        "bulk_update",
+        "aggregate",
+        "in_bulk",
+        "contains",
+        "explain",
+    }
+)
+#: Calls whose keyword arguments end up cached on the instance they return.
+CACHING_METHODS = frozenset({"create", "acreate", "__init__"})
+#: Async twins (Django 4.1+) that return one instance once awaited.
+ASYNC_INSTANCE_METHODS = frozenset({"a" + name for name in QUERYSET_INSTANCE_METHODS})
+
+#: Model instance methods that run SQL (django/db/models/base.py); full_clean runs
+#: validate_unique, which queries.
+INSTANCE_DB_METHODS = frozenset({"save", "delete", "refresh_from_db", "full_clean", "validate_unique"})
+#: Related-manager methods that write (django/db/models/fields/related_descriptors.py).
+RELATED_WRITE_METHODS = frozenset({"add", "remove", "clear", "set", "create", "get_or_create", "update_or_create"})
+#: User methods that query permissions (django/contrib/auth/models.py); §4.2 of the reference.
+USER_DB_METHODS = frozenset(
+    {"has_perm", "has_perms", "has_module_perms", "get_all_permissions", "get_group_permissions", "get_user_permissions"}
+)
+TRANSACTION_ATOMIC = frozenset({"django.db.transaction.atomic"})
+#: Other sync-only Django calls (docs/semantics.md §3.3, §4.2): what each does to the database.
+SYNC_ONLY_CALLS: dict[str, DbEffect] = {
+    "django.contrib.auth.authenticate": DbEffect.QUERIES_USERS,
+    "django.contrib.auth.login": DbEffect.WRITES_SESSION_AND_LAST_LOGIN,
+    "django.contrib.auth.logout": DbEffect.FLUSHES_SESSION,
+    "django.contrib.auth.get_user": DbEffect.QUERIES_SESSION_AND_USER,
+    "django.contrib.auth.update_session_auth_hash": DbEffect.WRITES_SESSION,
+    "django.db.connection.cursor": DbEffect.OPENS_CURSOR,
+}
+
+#: ``x.<relation>.<builder>()`` on an unknown ``x`` is taken as a related manager (weakly).
+WEAK_RELATION_BUILDERS = frozenset({"all", "filter", "exclude", "order_by", "select_related", "prefetch_related"})
+
+#: Builtins that evaluate (iterate) their first argument.
+EVALUATING_BUILTINS = frozenset(
+    {
+        "list",
+        "tuple",
+        "set",
+        "frozenset",
+        "len",
+        "bool",
+        "sorted",
+        "sum",
+        "min",
+        "max",
+        "any",
+        "all",
+        "dict",
+        "next",
+        "print",
+        "str",
+        "repr",
+    }
+)
+
+#: Async twins and the Django version that added them (docs/semantics.md §4.1, §3.3).
+QUERYSET_TWINS = dict.fromkeys(QUERYSET_SQL_METHODS, (4, 1))  # every one has an a* twin since 4.1
+INSTANCE_TWINS = {"save": (4, 2), "delete": (4, 2), "refresh_from_db": (4, 2)}
+RELATED_TWINS = {
+    "add": (4, 2),
+    "set": (4, 2),
+    "remove": (4, 2),
+    "clear": (4, 2),
+    "create": (4, 1),
+    "get_or_create": (4, 1),
+    "update_or_create": (4, 1),
+}
+USER_TWINS = dict.fromkeys(
+    ["has_perm", "has_perms", "has_module_perms", "get_all_permissions", "get_group_permissions", "get_user_permissions"],
+    (5, 2),
+)
+SESSION_TWINS = {"save": (5, 1), "flush": (5, 1), "cycle_key": (5, 1), "delete": (5, 1)}
+FUNCTION_TWINS = {
+    "django.contrib.auth.authenticate": (5, 0),
+    "django.contrib.auth.login": (5, 0),
+    "django.contrib.auth.logout": (5, 0),
+    "django.contrib.auth.get_user": (5, 0),
+    "django.contrib.auth.update_session_auth_hash": (5, 0),
+}
+
+
+#: Calls that return values msgpack and json.dumps reject (docs/semantics.md §5.3, §6.1).
+UNSERIALIZABLE_CALLS: dict[str, PayloadKind] = {
+    **{
+        f"datetime.datetime.{name}": PayloadKind.DATETIME
+        for name in ("now", "utcnow", "today", "fromtimestamp", "utcfromtimestamp", "fromisoformat", "combine", "strptime")
+    },
+    "datetime.datetime": PayloadKind.DATETIME,
+    "datetime.date": PayloadKind.DATE,
+    "datetime.date.today": PayloadKind.DATE,
+    "datetime.date.fromtimestamp": PayloadKind.DATE,
+    "datetime.date.fromisoformat": PayloadKind.DATE,
+    "datetime.time": PayloadKind.TIME,
+    "datetime.timedelta": PayloadKind.TIMEDELTA,
+    "django.utils.timezone.now": PayloadKind.DATETIME,
+    "django.utils.timezone.localtime": PayloadKind.DATETIME,
+    "django.utils.timezone.localdate": PayloadKind.DATE,
+    "django.utils.timezone.make_aware": PayloadKind.DATETIME,
+    "django.utils.timezone.make_naive": PayloadKind.DATETIME,
+    "uuid.UUID": PayloadKind.UUID,
+    "uuid.uuid1": PayloadKind.UUID,
+    "uuid.uuid3": PayloadKind.UUID,
+    "uuid.uuid4": PayloadKind.UUID,
+    "uuid.uuid5": PayloadKind.UUID,
+    "decimal.Decimal": PayloadKind.DECIMAL,
+    "set": PayloadKind.SET,
+    "frozenset": PayloadKind.FROZENSET,
+}
+
+#: Pre-filter markers shared by rules (a file without any of them cannot hold their findings).
+ASYNC_MARKERS = ("async def", "Async", "WebsocketDenier")
+LAYER_MARKERS = ("channel_layer",)

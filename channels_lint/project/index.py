@@ -1,0 +1,259 @@
+"""The project index: cross-module facts, read statically once per project root and run.
+
+What it holds (each part built on first use, so a run that needs no cross-module fact reads
+no other file):
+
+* :attr:`ProjectIndex.models`: the models of every ``models.py`` / ``models/*.py``;
+* :attr:`ProjectIndex.consumers`: every class that derives from a Channels consumer, also
+  through project base classes and mixins in other modules, with its methods;
+* :attr:`ProjectIndex.event_types`: the ``"type"`` of every channel-layer event the project
+  sends, where it is sent.
+
+Files are read, never imported; only regular files up to :data:`MAX_FILE_BYTES` are opened,
+at most :data:`MAX_FILES` of them, and only files whose text mentions Channels are parsed.
+Analyzers never do file I/O: the engine hands them this index.
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import os
+import re
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+from channels_lint.project.models import ModelsIndex, models_in_module
+
+#: Markers of a project root, nearest first wins.
+ROOT_MARKERS = ("manage.py", "pyproject.toml", "setup.cfg", "setup.py", ".git")
+#: Directories never read (flake8's default excludes plus environments).
+SKIP_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        ".tox",
+        ".nox",
+        ".eggs",
+        "__pycache__",
+        ".venv",
+        "venv",
+        "env",
+        "node_modules",
+        "build",
+        "dist",
+        "site-packages",
+        ".mypy_cache",
+        ".pytest_cache",
+    }
+)
+#: Directories visited at most: a root found far too high (a home directory under version
+#: control) must not turn one lint run into a walk of the whole disk.
+MAX_DIRECTORIES = 20_000
+#: ``.py`` files considered at most, and the largest one read (bytes).
+MAX_FILES = 20_000
+MAX_FILE_BYTES = 1_000_000
+#: Text that a module defining a consumer or sending an event must contain.
+_CHANNELS_TEXT = re.compile(r"Consumer|channel_layer|group_send|WebsocketDenier")
+
+
+def find_root(path: Path) -> Path:
+    """The nearest ancestor of ``path`` holding a project marker (``manage.py``, ``pyproject.toml``...)."""
+    path = path.resolve()
+    return _find_root(path if path.is_dir() else path.parent)
+
+
+@functools.lru_cache(maxsize=1024)
+def _find_root(directory: Path) -> Path:
+    """Cached per directory: flake8 asks once per file."""
+    for candidate in (directory, *directory.parents):
+        if any((candidate / marker).exists() for marker in ROOT_MARKERS):
+            return candidate
+    return directory
+
+
+def read_regular_file(path: Path, limit: int = MAX_FILE_BYTES) -> bytes | None:
+    """The bytes of ``path`` if it is a regular file of at most ``limit`` bytes, else ``None``
+    (a FIFO named ``models.py`` must not block the run; an unreadable file is skipped)."""
+    try:
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode) or info.st_size > limit:
+            return None
+        with open(path, "rb") as stream:
+            return stream.read(limit + 1)
+    except OSError:
+        return None
+
+
+@dataclass(frozen=True)
+class ConsumerFact:
+    """A consumer class of the project.
+
+    ``base`` is the qualified name of the Channels class it derives from, ``is_async``
+    whether its handlers are coroutines, ``methods`` the names its own body and its project
+    bases define (nearest first), ``path`` the file that defines it.
+    """
+
+    name: str
+    path: str
+    base: str
+    is_async: bool
+    methods: frozenset[str]
+
+
+@dataclass(frozen=True)
+class _ClassRecord:
+    name: str
+    path: str
+    base_names: tuple[str, ...]  # qualified names of the bases as the module spells them
+    methods: frozenset[str]
+
+
+class ProjectIndex:
+    """Cross-module facts of the project under ``root`` (``None``: no project, empty facts)."""
+
+    def __init__(self, root: Path | None) -> None:
+        self.root = root
+        #: ``False`` when a bound was hit or a file could not be parsed: facts may be missing.
+        self.complete = True
+
+    @classmethod
+    def for_path(cls, path: str | None) -> ProjectIndex:
+        """The index of the project holding ``path`` (one per root and process)."""
+        if path is None:
+            return EMPTY
+        return _index_for_root(find_root(Path(path)))
+
+    # ------------------------------------------------------------------ files
+    @functools.cached_property
+    def _python_files(self) -> list[Path]:
+        """``*.py`` files under the root (top-down, skipping :data:`SKIP_DIRS` and hidden
+        directories), bounded by :data:`MAX_DIRECTORIES` and :data:`MAX_FILES`."""
+        if self.root is None:
+            return []
+        files: list[Path] = []
+        for visited, (directory, dirs, names) in enumerate(os.walk(self.root)):
+            if visited >= MAX_DIRECTORIES or len(files) >= MAX_FILES:
+                self.complete = False
+                break
+            dirs[:] = sorted(d for d in dirs if d not in SKIP_DIRS and not d.startswith("."))
+            files.extend(Path(directory, n) for n in sorted(names) if n.endswith(".py"))
+        return files[:MAX_FILES]
+
+    def _parse(self, path: Path) -> ast.Module | None:
+        data = read_regular_file(path)
+        if data is None:
+            return None
+        try:
+            return ast.parse(data)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            self.complete = False
+            return None
+
+    # ------------------------------------------------------------------ models
+    @functools.cached_property
+    def models(self) -> ModelsIndex:
+        """Every ``models.py`` / ``models/*.py`` under the root, parsed once."""
+        models = []
+        classes: dict[str, frozenset[str]] = {}
+        for path in self._python_files:
+            if not (path.name == "models.py" or path.parent.name == "models"):
+                continue
+            tree = self._parse(path)
+            if tree is None:
+                continue
+            models.extend(models_in_module(tree, str(path)))
+            classes[str(path)] = frozenset(node.name for node in tree.body if isinstance(node, ast.ClassDef))
+        return ModelsIndex(models, classes)
+
+    # ------------------------------------------------------------------ consumers and events
+    @functools.cached_property
+    def _channels_modules(self) -> list[tuple[str, ast.Module, list[str]]]:
+        found = []
+        for path in self._python_files:
+            data = read_regular_file(path)
+            if data is None or not _CHANNELS_TEXT.search(data.decode("utf-8", "replace")):
+                continue
+            tree = self._parse(path)
+            if tree is not None:
+                found.append((str(path), tree, data.decode("utf-8", "replace").splitlines(keepends=True)))
+        return found
+
+    @functools.cached_property
+    def consumers(self) -> dict[str, list[ConsumerFact]]:
+        """Consumer classes by class name (several modules may define one name)."""
+        from channels_lint.analysis.facts import CONSUMER_BASES
+        from channels_lint.analysis.names import Names
+        from channels_lint.analysis.syntax import Syntax
+
+        records: dict[str, list[_ClassRecord]] = {}
+        for path, tree, lines in self._channels_modules:
+            names = Names(Syntax(tree, lines))
+            for node in tree.body:
+                if isinstance(node, ast.ClassDef):
+                    bases = tuple(filter(None, (names.qualname(base) for base in node.bases)))
+                    methods = frozenset(s.name for s in node.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)))
+                    records.setdefault(node.name, []).append(_ClassRecord(node.name, path, bases, methods))
+
+        resolved: dict[int, ConsumerFact | None] = {}
+
+        def resolve(record: _ClassRecord, seen: frozenset[int]) -> ConsumerFact | None:
+            if id(record) in resolved:
+                return resolved[id(record)]
+            fact = None
+            for base in record.base_names:
+                if base in CONSUMER_BASES:
+                    fact = ConsumerFact(record.name, record.path, base, CONSUMER_BASES[base], record.methods)
+                    break
+                candidates = records.get(base.rsplit(".", 1)[-1], [])
+                if len(candidates) == 1 and id(candidates[0]) not in seen:
+                    inherited = resolve(candidates[0], seen | {id(record)})
+                    if inherited is not None:
+                        fact = ConsumerFact(
+                            record.name, record.path, inherited.base, inherited.is_async, record.methods | inherited.methods
+                        )
+                        break
+            resolved[id(record)] = fact
+            return fact
+
+        consumers: dict[str, list[ConsumerFact]] = {}
+        for name, candidates in records.items():
+            for record in candidates:
+                fact = resolve(record, frozenset())
+                if fact is not None:
+                    consumers.setdefault(name, []).append(fact)
+        return consumers
+
+    def consumer(self, name: str) -> ConsumerFact | None:
+        """The project's consumer class ``name`` when exactly one module defines one."""
+        candidates = self.consumers.get(name, [])
+        return candidates[0] if len(candidates) == 1 else None
+
+    @functools.cached_property
+    def handler_names(self) -> frozenset[str]:
+        """Every method name of every consumer class of the project."""
+        return frozenset(name for facts in self.consumers.values() for fact in facts for name in fact.methods)
+
+    @functools.cached_property
+    def event_types(self) -> dict[str, list[tuple[str, int]]]:
+        """Literal ``"type"`` values of channel-layer events the project sends, with where
+        (path, line) each is sent."""
+        from channels_lint.analysis import ModuleAnalysis
+
+        found: dict[str, list[tuple[str, int]]] = {}
+        for path, tree, lines in self._channels_modules:
+            analysis = ModuleAnalysis(tree, lines, path, project=EMPTY)
+            for event in analysis.layer.events:
+                if event.type is not None:
+                    found.setdefault(event.type, []).append((path, event.call.lineno))
+        return found
+
+
+EMPTY = ProjectIndex(None)
+
+
+@functools.lru_cache(maxsize=16)
+def _index_for_root(root: Path) -> ProjectIndex:
+    return ProjectIndex(root)
