@@ -6,8 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from channels_lint.engine import Source, lint
-from channels_lint.fixes import fix_bytes
+from .helpers import fix_snippet, found, make_project
 
 MODELS = """
 from django.db import models
@@ -218,15 +217,13 @@ class C(AsyncWebsocketConsumer):
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    (tmp_path / "manage.py").write_text("")
-    (tmp_path / "app").mkdir()
-    (tmp_path / "app" / "models.py").write_text(MODELS)
-    return tmp_path / "app" / "consumers.py"
+    """Where the snippets live: ``app/consumers.py`` beside ``app/models.py``."""
+    return make_project(tmp_path, {"app/models.py": MODELS}) / "app" / "consumers.py"
 
 
 def findings(path: Path, source: str) -> list[tuple[int, str]]:
     path.write_text(source)
-    return [(v.line, v.code) for v in lint(Source.from_text(source), path=str(path))]
+    return found(source, path=path)
 
 
 @pytest.mark.parametrize("source", SILENT.values(), ids=SILENT.keys())
@@ -293,14 +290,11 @@ class C(AsyncWebsocketConsumer):
 )
 def test_async_methods_style_follows_the_target_django(project: Path, django_version: str, expected: list[str]) -> None:
     project.write_text(ORM_STYLE)
-    result = fix_bytes(ORM_STYLE.encode(), filename=str(project), django_version=django_version, orm_style="async-methods")
-    assert result.error is None
-    fixed = result.fixed.decode()
+    # fix_snippet: no error, and a second fix changes nothing
+    fixed = fix_snippet(ORM_STYLE, path=project, django_version=django_version, orm_style="async-methods")
     for line in expected:
         assert line in fixed
     compile(fixed, "fixed", "exec")
-    again = fix_bytes(result.fixed, filename=str(project), django_version=django_version, orm_style="async-methods")
-    assert not again.changed
 
 
 def test_target_version_is_read_from_the_project_pins(tmp_path: Path) -> None:
@@ -369,7 +363,7 @@ class B(A):
         other = cached_count()
 """
     assert findings(project, source) == [(19, "CHN104"), (19, "CHN104"), (20, "CHN104"), (24, "CHN104")]
-    fixed = fix_bytes(source.encode(), filename=str(project), unsafe_fixes=True).fixed.decode()
+    fixed = fix_snippet(source, path=project, unsafe_fixes=True)
     assert "rooms = await asyncio.gather(get_room(1), get_room(2))" in fixed  # no await inside gather()
     assert "@database_sync_to_async\ndef get_room" not in fixed
     assert "@database_sync_to_async\n    def load" in fixed  # every call, subclass included, is awaited:
@@ -395,7 +389,7 @@ async def handler(self):
     total = count()
 """
     assert findings(project, source) == [(7, "CHN109"), (8, "CHN109"), (9, "CHN101"), (10, "CHN101"), (15, "CHN104")]
-    fixed = fix_bytes(source.encode(), filename=str(project), unsafe_fixes=True).fixed.decode()
+    fixed = fix_snippet(source, path=project, unsafe_fixes=True)
     assert "await database_sync_to_async(session.save)()" in fixed
     assert "    @database_sync_to_async\n    def count():" in fixed and "total = await count()" in fixed
 

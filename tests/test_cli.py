@@ -11,6 +11,8 @@ import pytest
 
 from channels_lint.cli import main
 
+from .helpers import make_project
+
 BUGGY = """\
 from channels.generic.websocket import AsyncWebsocketConsumer
 
@@ -38,12 +40,8 @@ class C(AsyncWebsocketConsumer):
 
 @pytest.fixture
 def project(tmp_path: Path) -> Path:
-    (tmp_path / "app").mkdir()
-    (tmp_path / "app" / "consumers.py").write_text(BUGGY)
-    (tmp_path / "app" / "clean.py").write_text("async def f():\n    return 1\n")
-    (tmp_path / ".venv").mkdir()
-    (tmp_path / ".venv" / "ignored.py").write_text(BUGGY)
-    return tmp_path
+    files = {"app/consumers.py": BUGGY, "app/clean.py": "async def f():\n    return 1\n", ".venv/ignored.py": BUGGY}
+    return make_project(tmp_path, files)
 
 
 def test_check_reports_in_flake8_format_and_exits_1(project: Path, capsys) -> None:

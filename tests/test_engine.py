@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from channels_lint.diagnostics import Violation
-from channels_lint.engine import Source, lint, lint_bytes, may_contain_findings, selected_rules
+from channels_lint.engine import lint_bytes, may_contain_findings, selected_rules
 from channels_lint.fixes import fix_bytes
+
+from .helpers import fix_snippet, found, lint_snippet
 
 CASES = sorted((Path(__file__).parent / "cases").glob("*.py"))
 ORM_IN_ASYNC = """\
@@ -22,7 +24,7 @@ async def handler():
 
 
 def codes(source: str) -> list[str]:
-    return [v.code for v in lint(Source.from_text(source))]
+    return [code for _, code in found(source)]
 
 
 @pytest.mark.parametrize(
@@ -45,7 +47,7 @@ def test_unanalysable_file_gives_exactly_one_chn900(data: bytes) -> None:
 
 
 def test_syntax_error_position_is_reported() -> None:
-    (violation,) = lint(Source.from_text("async def f():\n    pass\nasync def g(:\n"))
+    (violation,) = lint_snippet("async def f():\n    pass\nasync def g(:\n")
     assert (violation.code, violation.line) == ("CHN900", 3)
 
 
@@ -56,7 +58,7 @@ def test_rule_crash_is_reported_not_raised(monkeypatch) -> None:
         raise KeyError("boom")
 
     monkeypatch.setattr(SyncOrmQueryInAsync, "check", boom)
-    (violation,) = lint(Source.from_text(ORM_IN_ASYNC.format(comment="")))
+    (violation,) = lint_snippet(ORM_IN_ASYNC.format(comment=""))
     assert violation.code == "CHN900" and "internal error KeyError" in violation.message
 
 
@@ -65,7 +67,7 @@ def test_prefilter_skips_files_without_markers() -> None:
     assert not may_contain_findings("import os\nprint(os.getcwd())\n", rules)
     assert may_contain_findings("layer = get_channel_layer()\n", rules)  # sync code, no async def
     assert may_contain_findings("websocket_urlpatterns = [path('ws/', C)]\n", rules)
-    assert lint(Source.from_text("def f(:\n")) == []  # no marker: not even parsed
+    assert lint_snippet("def f(:\n") == []  # no marker: not even parsed
 
 
 @pytest.mark.parametrize(
@@ -87,24 +89,23 @@ def test_noqa(comment: str, silenced: bool) -> None:
 
 def test_columns_count_characters_not_bytes() -> None:
     source = 'from .models import Note\n\nasync def f():\n    s = "ééé"; Note.objects.create(body=s)\n'
-    (violation,) = lint(Source.from_text(source))
+    (violation,) = lint_snippet(source)
     assert violation.col == source.splitlines()[3].index("Note.objects")
-    fixed = fix_bytes(source.encode()).fixed.decode()
+    fixed = fix_snippet(source)
     assert 's = "ééé"; await database_sync_to_async(Note.objects.create)(body=s)' in fixed
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Example counts, deadline and health checks come from the Hypothesis profile (tests/conftest.py).
 @given(
     st.lists(st.sampled_from([*"async def():\n =[]{}.'\"#\\xé1", "await ", "Note.objects.get()", "channel_layer", "    "])).map(
         "".join
     )
 )
 def test_engine_never_raises_on_arbitrary_text(text: str) -> None:
-    violations = lint(Source.from_text(text))
+    violations = lint_snippet(text)
     assert all(isinstance(v, Violation) and v.line >= 1 and v.col >= 0 for v in violations)
 
 
-@settings(max_examples=200, deadline=None)
 @given(case=st.sampled_from(CASES), data=st.data())
 def test_engine_never_raises_on_truncated_cases(case: Path, data) -> None:
     raw = case.read_bytes()

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from .helpers import make_project
+
 SOURCE = """\
 from .models import Note
 
@@ -27,13 +29,13 @@ async def caller():
 """
 
 
+def run_flake8(*arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "flake8", *arguments], capture_output=True, text=True, check=False)
+
+
 def flake8(path: Path, *options: str) -> list[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "flake8", "--format=%(row)d:%(code)s", *options, str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    """``row:code`` of each finding; flake8 must exit 0 or 1 (not a usage error or crash)."""
+    result = run_flake8("--format=%(row)d:%(code)s", *options, str(path))
     assert result.returncode in (0, 1), result.stderr
     return result.stdout.split()
 
@@ -56,8 +58,8 @@ def test_select_ignore_and_extend_select(module: Path) -> None:
 
 
 def test_plugin_is_registered_with_its_version() -> None:
-    result = subprocess.run([sys.executable, "-m", "flake8", "--version"], capture_output=True, text=True, check=True)
-    assert "channels-lint" in result.stdout
+    result = run_flake8("--version")
+    assert result.returncode == 0 and "channels-lint" in result.stdout
 
 
 def test_syntax_error_is_flake8s_e999(tmp_path: Path) -> None:
@@ -67,25 +69,17 @@ def test_syntax_error_is_flake8s_e999(tmp_path: Path) -> None:
 
 
 def test_options_and_models_index_under_flake8(tmp_path: Path) -> None:
-    (tmp_path / "manage.py").write_text("")
-    (tmp_path / "models.py").write_text(
+    models = (
         "from django.db import models\n\n"
         "class Shelf(models.Model):\n    label = models.CharField(max_length=9)\n\n"
         "class Gadget(models.Model):\n    shelf = models.ForeignKey(Shelf, on_delete=models.CASCADE)\n"
     )
-    path = tmp_path / "consumers.py"
-    path.write_text(
-        "from .models import Gadget\n\nasync def f():\n    gadget = await Gadget.objects.aget(pk=1)\n    return gadget.shelf.label\n"
-    )
+    consumers = "from .models import Gadget\n\nasync def f():\n    gadget = await Gadget.objects.aget(pk=1)\n    return gadget.shelf.label\n"
+    path = make_project(tmp_path, {"models.py": models, "consumers.py": consumers}) / "consumers.py"
     assert flake8(path, "--select", "CHN", "--django-version", "4.2", "--orm-style", "async-methods") == ["5:CHN103"]
     (tmp_path / ".flake8").write_text("[flake8]\ndjango-version = 4.2\norm-style = async-methods\n")
     assert flake8(path, "--select", "CHN", "--config", str(tmp_path / ".flake8")) == ["5:CHN103"]
-    bad = subprocess.run(
-        [sys.executable, "-m", "flake8", "--select", "CHN", "--orm-style", "fast", str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    bad = run_flake8("--select", "CHN", "--orm-style", "fast", str(path))
     assert bad.returncode != 0 and "orm-style" in bad.stderr
 
 
@@ -93,17 +87,10 @@ def test_bad_settings_are_usage_errors_not_tracebacks(tmp_path: Path) -> None:
     path = tmp_path / "consumers.py"
     path.write_text("async def f(layer):\n    await layer.send('x', {})\n")
     for options in (["--django-version", "abc"], ["--orm-style", "bogus"]):
-        result = subprocess.run(
-            [sys.executable, "-m", "flake8", "--select", "CHN", *options, str(path)], capture_output=True, text=True, check=False
-        )
+        result = run_flake8("--select", "CHN", *options, str(path))
         assert result.returncode != 0 and "Traceback" not in result.stderr and "usage:" in result.stderr
     (tmp_path / ".flake8").write_text("[flake8]\ndjango-version = abc\n")
-    result = subprocess.run(
-        [sys.executable, "-m", "flake8", "--select", "CHN", "--config", str(tmp_path / ".flake8"), str(path)],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
+    result = run_flake8("--select", "CHN", "--config", str(tmp_path / ".flake8"), str(path))
     assert result.returncode != 0 and "Traceback" not in result.stderr
     (tmp_path / ".flake8").unlink()
     (tmp_path / "pyproject.toml").write_text('[tool.channels_lint]\ndjango-version = "abc"\n')

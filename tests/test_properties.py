@@ -13,12 +13,12 @@ from __future__ import annotations
 import ast
 import textwrap
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from channels_lint.diagnostics import Applicability
-from channels_lint.engine import Source, lint
-from channels_lint.fixes import fix_bytes
+
+from .helpers import fix_snippet, lint_snippet
 
 HEADER = """\
 from asgiref.sync import async_to_sync, sync_to_async
@@ -100,19 +100,16 @@ def consumer_modules(draw) -> str:
     )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Example count (ci: 150, dev: 30), deadline and health checks: the profile in tests/conftest.py.
 @given(module=consumer_modules(), unsafe=st.booleans())
 def test_async_context_fixes_are_safe_and_idempotent(module: str, unsafe: bool) -> None:
     """Feature: messaging-system-fixes, Property 1: Async Context Safety"""
     compile(module, "generated", "exec")
-    first = fix_bytes(module.encode(), unsafe_fixes=unsafe)
-    assert first.error is None, first.error
-    fixed = first.fixed.decode()
+    fixed = fix_snippet(module, unsafe_fixes=unsafe)  # no error, and a second fix changes nothing
     compile(fixed, "fixed", "exec")
     # every await (the module's own and the ones fixes add) applies to a call, never to an
     # attribute or subscript of one: `await f().x` would await the attribute
     assert all(isinstance(node.value, ast.Call) for node in ast.walk(ast.parse(fixed)) if isinstance(node, ast.Await))
-    assert not fix_bytes(first.fixed, unsafe_fixes=unsafe).changed
     allowed = {Applicability.SAFE, Applicability.UNSAFE} if unsafe else {Applicability.SAFE}
-    still_fixable = [v for v in lint(Source.from_text(fixed)) if v.fix is not None and v.fix.applicability in allowed]
+    still_fixable = [v for v in lint_snippet(fixed) if v.fix is not None and v.fix.applicability in allowed]
     assert still_fixable == []

@@ -6,14 +6,10 @@ import os
 from pathlib import Path
 
 from channels_lint.cli import main
-from channels_lint.engine import Source, lint
-from channels_lint.fixes import fix_bytes
+
+from .helpers import fix_snippet, found, lint_snippet, make_project
 
 HEAD = "from channels.generic.websocket import AsyncWebsocketConsumer\nfrom .models import Message\n\n"
-
-
-def found(source: str) -> list[tuple[int, str]]:
-    return [(v.line, v.code) for v in lint(Source.from_text(source))]
 
 
 def test_decorators_defaults_and_class_bodies_are_not_fixed_into_syntax_errors() -> None:
@@ -25,26 +21,25 @@ def test_decorators_defaults_and_class_bodies_are_not_fixed_into_syntax_errors()
         "            total = Message.objects.count()\n"
     )
     assert found(source) == [(8, "CHN101")]  # only the class body, which runs on the loop
-    result = fix_bytes(source.encode())
-    assert not result.changed and result.error is None
-    compile(result.fixed, "<fixed>", "exec")
+    assert fix_snippet(source) == source  # and the (unchanged) fix succeeds
+    compile(source, "<fixed>", "exec")
 
 
 def test_form_feed_and_line_separator_do_not_shift_lines() -> None:
     source = HEAD + '\x0c\nx = "a\u2028b"\n\nasync def f():\n    Message.objects.count()\n'
     assert found(source) == [(8, "CHN101")]
-    assert b"await database_sync_to_async(Message.objects.count)()" in fix_bytes(source.encode()).fixed
+    assert "await database_sync_to_async(Message.objects.count)()" in fix_snippet(source)
 
 
 def test_noqa_at_the_end_of_a_multiline_statement() -> None:
     source = HEAD + 'async def f():\n    Message.objects.create(body="""\nhello""")  # noqa: CHN101\n'
     assert found(source) == []
-    assert not fix_bytes(source.encode()).changed
+    assert fix_snippet(source) == source
 
 
 def test_comments_in_a_parenthesised_callee_survive() -> None:
     source = HEAD + "async def f():\n    a = (  # why\n        Message.objects  # manager\n        .get  # method\n    )(pk=1)\n"
-    fixed = fix_bytes(source.encode()).fixed.decode()
+    fixed = fix_snippet(source)
     assert "# why" in fixed and "# manager" in fixed and "# method" in fixed
     assert "await database_sync_to_async(" in fixed
 
@@ -83,26 +78,23 @@ def test_last_boolop_operand_and_comprehension_variables() -> None:
 
 
 def test_textchoices_in_models_py_is_not_a_model(tmp_path: Path) -> None:
-    (tmp_path / "models.py").write_text(
+    models = (
         "from django.db import models\n\n"
         "class Status(models.TextChoices):\n    OPEN = 'open'\n\n"
         "class Ticket(models.Model):\n    status = models.CharField(max_length=9)\n"
     )
-    consumer = tmp_path / "consumers.py"
-    consumer.write_text(
+    consumer = make_project(tmp_path, {"models.py": models}) / "consumers.py"
+    source = (
         "from .models import Status, Ticket\n\n"
         "async def f(layer):\n"
         "    await layer.group_send('g', {'type': 't', 'status': Status('open'), 'ticket': Ticket(pk=1)})\n"
         "    layer = None\n"
     )
-    violations = lint(Source.from_bytes(consumer.read_bytes()), path=str(consumer))
-    assert violations == []  # `layer` is a parameter here: not proven to be a channel layer
-    consumer.write_text(
-        consumer.read_text()
-        .replace("async def f(layer):", "async def f(self):")
-        .replace("layer.group_send", "self.channel_layer.group_send")
+    assert lint_snippet(source, path=consumer) == []  # `layer` is a parameter here: not proven to be a channel layer
+    source = source.replace("async def f(layer):", "async def f(self):").replace(
+        "layer.group_send", "self.channel_layer.group_send"
     )
-    messages = [v.message for v in lint(Source.from_bytes(consumer.read_bytes()), path=str(consumer))]
+    messages = [v.message for v in lint_snippet(source, path=consumer)]
     assert len(messages) == 1 and "`Ticket(pk=1)` is a model instance" in messages[0]
 
 
@@ -149,6 +141,6 @@ def test_fix_reuses_an_aliased_import() -> None:
     source = HEAD.replace("\n\n", "\nfrom channels.db import database_sync_to_async as dsta\n\n", 1) + (
         "async def f():\n    Message.objects.count()\n"
     )
-    fixed = fix_bytes(source.encode()).fixed.decode()
+    fixed = fix_snippet(source)
     assert "await dsta(Message.objects.count)()" in fixed
     assert fixed.count("import database_sync_to_async") == 1
