@@ -384,14 +384,19 @@ class ResilientConsumerBase:
 
     # -- retry settings
 
+    def _option(self, name: str) -> Any:
+        # read from the class without binding: a function set as a class attribute (retry_sleep =
+        # asyncio.sleep) must not become a bound method
+        return self.__dict__[name] if name in self.__dict__ else getattr(type(self), name, None)
+
     def _policy(self) -> RetryPolicy:
         return self.retry_policy or RetryPolicy.from_settings()
 
     def _sleep(self) -> Callable[[float], Awaitable[Any]]:
-        return self.retry_sleep or asyncio.sleep
+        return self._option("retry_sleep") or asyncio.sleep
 
     def _rng(self) -> Callable[[], float]:
-        return self.retry_rng or random.random
+        return self._option("retry_rng") or random.random
 
     @property
     def message_handler(self) -> Any:
@@ -568,7 +573,7 @@ class ResilientConsumerBase:
 
         info = classify_error(exc)
         kind = str(message.get("type", ""))
-        context = {"message_type": kind, "handler": kind.replace(".", "_")}
+        context = {"message_type": kind, "handler": self._failing_method(exc) or kind.replace(".", "_")}
         if kind == "websocket.receive":
             text = message.get("text")
             context["frame_bytes"] = len(text.encode("utf-8", "replace")) if isinstance(text, str) else len(message.get("bytes") or b"")
@@ -579,7 +584,7 @@ class ResilientConsumerBase:
             code = getattr(exc, "code", None) if isinstance(exc, UnrecoverableError) else None
             if code is None:
                 code = TRY_AGAIN_LATER if (kind == "websocket.connect" and info.transient) else self._close_code()
-            await self._record(exc, operation="connect" if kind == "websocket.connect" else context["handler"],
+            await self._record(exc, operation=context["handler"],
                                recovery_action="connection_closed", context={**context, "close_code": code})
             if self._accepted:
                 await self._send_frame(error_frame(info.code, _public_reason(exc, info), fatal=True))
@@ -589,6 +594,16 @@ class ResilientConsumerBase:
         await self._record(exc, operation=context["handler"], recovery_action="error_frame", context=context)
         if self._accepted:
             await self._send_frame(error_frame(info.code, _public_reason(exc, info), category=info.category))
+
+    def _failing_method(self, exc: BaseException) -> str | None:
+        """Name of the innermost method of this consumer in the traceback (``receive_json``...)."""
+        name = None
+        tb = exc.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_locals.get("self") is self:
+                name = tb.tb_frame.f_code.co_name
+            tb = tb.tb_next
+        return name
 
     def _close_code(self) -> int:
         code = self.close_code if self.close_code is not None else runtime_settings()["CLOSE_CODE"]
