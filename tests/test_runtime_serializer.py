@@ -12,6 +12,7 @@ from decimal import Decimal
 from enum import Enum, IntEnum
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 from uuid import UUID
 
 import msgpack
@@ -21,7 +22,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy
-from hypothesis import HealthCheck, given, settings
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from channels_lint.runtime import (
@@ -556,17 +557,82 @@ def _bury(inner: st.SearchStrategy[object]) -> st.SearchStrategy[object]:
 
 
 POISONED = st.recursive(POISON, _bury, max_leaves=10)
-PROPERTY_SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-@PROPERTY_SETTINGS
-@given(VALUES)
-def test_property_serialization_safety(value: object) -> None:
-    """Feature: messaging-system-fixes, Property 2: Serialization Safety.
+def _containers(value: object) -> list[object]:
+    """The lists and dicts inside ``value`` (a tree when this is called), root first."""
+    found: list[object] = []
+    stack = [value]
+    while stack:
+        current = stack.pop()
+        if type(current) is list:
+            found.append(current)
+            stack.extend(current)
+        elif type(current) is dict:
+            found.append(current)
+            stack.extend(current.values())
+        elif type(current) is tuple:
+            stack.extend(current)
+    return found
 
-    For arbitrary nested values: (a) safe_serialize never raises, (b) its result validates,
-    (c) json.dumps(allow_nan=False) accepts it, (d) it survives a msgpack round trip with
-    strict_map_key=True exactly, (e) safe_serialize is idempotent.
+
+def _reaches(start: object, goal: object) -> bool:
+    seen: set[int] = set()
+    stack = [start]
+    while stack:
+        current = stack.pop()
+        if current is goal:
+            return True
+        if id(current) in seen or type(current) not in (list, dict, tuple):
+            continue
+        seen.add(id(current))
+        stack.extend(current.values() if type(current) is dict else current)  # type: ignore[union-attr]
+    return False
+
+
+@st.composite
+def graphs(draw: st.DrawFn, base: st.SearchStrategy[object], cycles: bool = True) -> object:
+    """A value from ``base`` with up to 4 extra references added: shared containers and, if
+    ``cycles``, references back to an ancestor."""
+    value = draw(base)
+    containers = _containers(value)
+    if not containers:
+        return value
+    for _ in range(draw(st.integers(0, 4))):
+        holder = draw(st.sampled_from(containers))
+        target = draw(st.sampled_from(containers))
+        if not cycles and _reaches(target, holder):
+            continue
+        if type(holder) is list:
+            holder.insert(draw(st.integers(0, len(holder))), target)  # type: ignore[union-attr]
+        else:
+            holder[draw(st.text(max_size=3))] = target  # type: ignore[index]
+    return value
+
+
+HUGE_INTS = st.sampled_from([10**5000, -(10**4400) - 1, 2**64, 2**200])
+ANY_VALUES = graphs(st.one_of(VALUES, st.tuples(VALUES, HUGE_INTS).map(list)))
+SERIALIZERS = st.builds(
+    JSONSerializer, sort_keys=st.booleans(), max_depth=st.sampled_from([1, 2, 3, 5, MAX_DEPTH, 500])
+)
+
+
+def reject_constant(name: str) -> object:
+    raise ValueError(f"non-strict JSON constant {name}")
+
+
+@given(ANY_VALUES, SERIALIZERS, st.sampled_from([{}, {"indent": 2}, {"ensure_ascii": False}, {"separators": (",", ":")}]))
+def test_property_serialization_safety(value: object, serializer: JSONSerializer, json_kwargs: dict[str, Any]) -> None:
+    """Feature: messaging-system-fixes, Property 3: JSON Serialization Completeness
+
+    (Also Feature: messaging-system-fixes, Property 2: Serialization Safety.)
+    For any nested structure of datetimes (naive and aware), Decimals (NaN too), UUIDs, sets,
+    bytes, Enums, ints past 64 bits (past 4300 digits too), non-str keys, NaN, shared references
+    and cycles: (a) safe_serialize never raises, (b) its result validates, (c) it round-trips
+    through json.dumps(allow_nan=False)/json.loads, (d) it survives a msgpack round trip with
+    strict_map_key=True exactly, (e) it is idempotent, (f) dumps returns strict JSON (json.loads
+    with parse_constant rejecting NaN/Infinity) equal to the result, for the module function and
+    any JSONSerializer configuration.
     """
     result = safe_serialize(value)  # (a)
     assert validate_serializable(result) is True  # (b)
@@ -574,10 +640,15 @@ def test_property_serialization_safety(value: object) -> None:
     assert msgpack_round_trip(result) == result  # (d)
     assert safe_serialize(result) == result  # (e)
     assert validate_serializable(serialize_message(value)) is True
-    assert json.loads(dumps(value)) == result
+    assert json.loads(dumps(value), parse_constant=reject_constant) == result  # (f)
+    configured = serializer.safe_serialize(value)
+    assert serializer.validate_serializable(configured) is True
+    assert msgpack_round_trip(configured) == configured
+    text = serializer.dumps(value, **json_kwargs)
+    assert json.loads(text, parse_constant=reject_constant) == configured
+    assert serializer.encode_or_fallback(value) == serializer.dumps(value)
 
 
-@PROPERTY_SETTINGS
 @given(POISONED)
 def test_property_unsafe_values_never_validate(value: object) -> None:
     """Feature: messaging-system-fixes, Property 2: Serialization Safety.
@@ -589,7 +660,6 @@ def test_property_unsafe_values_never_validate(value: object) -> None:
     assert validate_serializable(safe_serialize(value)) is True
 
 
-@PROPERTY_SETTINGS
 @given(SAFE_VALUES)
 def test_property_safe_values_are_fixed_points(value: object) -> None:
     """Feature: messaging-system-fixes, Property 2: Serialization Safety.
@@ -605,3 +675,152 @@ def test_bytes_keys_become_their_text() -> None:
     from channels_lint.runtime import safe_serialize
 
     assert safe_serialize({b"id": 1, b"\xff": 2}) == {"id": 1, "\ufffd": 2}
+
+
+# --- Property 4: validation agrees with real encoders; failures give the fallback frame ----------
+
+UINT64_ONLY = st.integers(min_value=2**63, max_value=2**64 - 1)  # msgpack packs these; the spec's range stops at 2**63 - 1
+NEAR_SAFE_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(min_value=-(2**63), max_value=2**63 - 1),
+    st.integers(),
+    UINT64_ONLY,
+    st.floats(),
+    st.text(max_size=10),
+    ANY_TEXT,
+    st.binary(max_size=5),
+    st.text(max_size=5).map(SafeString),
+    st.sampled_from([*Level, *Kind]),
+    st.datetimes(timezones=TIMEZONES),
+    st.decimals(allow_nan=True),
+)
+NEAR_SAFE_VALUES = graphs(
+    SAFE_VALUES
+    | st.recursive(
+        st.one_of(SAFE_VALUES, NEAR_SAFE_SCALARS),
+        lambda children: st.one_of(
+            st.lists(children, max_size=4),
+            st.tuples(children),
+            st.dictionaries(st.text(max_size=4), children, max_size=4),
+            st.dictionaries(st.one_of(st.text(max_size=4), st.integers(), st.booleans(), ANY_TEXT), children, max_size=3),
+        ),
+        max_leaves=20,
+    ),
+)
+
+
+def same_exactly(left: object, right: object) -> bool:
+    """Equality that also requires the same types everywhere (dict keys included)."""
+    if type(left) is not type(right):
+        return False
+    if type(left) is list:
+        return len(left) == len(right) and all(same_exactly(a, b) for a, b in zip(left, right))  # type: ignore
+    if type(left) is dict:
+        pairs = list(zip(left.items(), right.items()))  # type: ignore[union-attr]
+        return len(left) == len(right) and all(  # type: ignore[arg-type]
+            type(k1) is type(k2) and k1 == k2 and same_exactly(v1, v2) for (k1, v1), (k2, v2) in pairs
+        )
+    return left == right
+
+
+def lossless_round_trips(value: object) -> bool:
+    """The actual attempt: json.dumps(allow_nan=False) + json.loads, and channels_redis's msgpack
+    packb + unpackb(strict_map_key=True), both succeed and give ``value`` back with every type kept."""
+    try:
+        text = json.dumps(value, allow_nan=False)
+        unpacked = msgpack.unpackb(msgpack.packb(value), strict_map_key=True)
+    except (TypeError, ValueError, OverflowError, RecursionError):  # UnicodeEncodeError is a ValueError
+        return False
+    return same_exactly(json.loads(text), value) and same_exactly(unpacked, value)
+
+
+def contains_uint64_only_int(value: object) -> bool:
+    stack, seen = [value], set()
+    while stack:
+        current = stack.pop()
+        if type(current) is int and 2**63 <= current < 2**64:
+            return True
+        if type(current) in (list, dict, tuple) and id(current) not in seen:
+            seen.add(id(current))
+            stack.extend(current.values() if type(current) is dict else current)  # type: ignore[union-attr]
+    return False
+
+
+def nesting(value: object) -> int:
+    """Levels of list/dict nesting (acyclic values only)."""
+    if type(value) is list:
+        return 1 + max((nesting(item) for item in value), default=0)
+    if type(value) is dict:
+        return 1 + max((nesting(item) for item in value.values()), default=0)  # type: ignore[union-attr]
+    return 0
+
+
+@given(NEAR_SAFE_VALUES, st.sampled_from([1, 2, 3, MAX_DEPTH]))
+def test_property_validation_agrees_with_real_encoders(value: object, max_depth: int) -> None:
+    """Feature: messaging-system-fixes, Property 4: Serialization Validation and Fallback
+
+    Which directions hold, precisely (L = lossless_round_trips: json.dumps(allow_nan=False) and
+    msgpack packb/unpackb(strict_map_key=True) both succeed and give the value back, types kept):
+    * soundness, always: validate_serializable(v) implies L(v);
+    * completeness, with two stated exceptions: L(v) implies validate_serializable(v), unless v
+      holds an int in [2**63, 2**64) (msgpack packs it unsigned; the channel layer spec's range is
+      signed 64-bit) or nests deeper than max_depth.
+    So validate(v) == (L(v) and no such int and nesting(v) <= max_depth), tested as an equality.
+    """
+    serializer = JSONSerializer(max_depth=max_depth)
+    verdict = serializer.validate_serializable(value)
+    lossless = lossless_round_trips(value)
+    event(f"valid={verdict}, lossless={lossless}")
+    if verdict:
+        assert lossless  # soundness
+    expected = lossless and not contains_uint64_only_int(value) and nesting(value) <= max_depth
+    assert verdict is expected  # soundness and completeness (with the exceptions above)
+
+
+def assert_fallback_frame(text: str) -> dict[str, object]:
+    frame = json.loads(text, parse_constant=reject_constant)
+    assert set(frame) == {"type", "error", "reason"}
+    assert frame["type"] == "error" and frame["error"] == "serialization_failed"
+    assert isinstance(frame["reason"], str) and frame["reason"]
+    assert msgpack_round_trip(frame) == frame
+    return frame
+
+
+@given(st.one_of(NEAR_SAFE_VALUES, ANY_VALUES), st.sampled_from([1, 2, 3, MAX_DEPTH]))
+def test_property_invalid_values_give_the_fallback_frame(value: object, max_depth: int) -> None:
+    """Feature: messaging-system-fixes, Property 4: Serialization Validation and Fallback
+
+    With convert=False the serializer encodes only what validate_serializable accepts: for a valid
+    value encode_or_fallback gives exactly json.dumps(value, allow_nan=False); for every invalid one,
+    the fallback frame error_frame("serialization_failed", reason), never an exception.
+    """
+    serializer = JSONSerializer(convert=False, max_depth=max_depth)
+    text = serializer.encode_or_fallback(value)
+    event(f"valid={serializer.validate_serializable(value)}")
+    if serializer.validate_serializable(value):
+        assert text == json.dumps(value, allow_nan=False)
+    else:
+        assert_fallback_frame(text)
+    assert serializer.dumps(value) == text
+
+
+@given(ANY_VALUES, st.integers(min_value=-40, max_value=40), st.booleans())
+def test_property_oversized_payloads_give_the_fallback_frame(value: object, offset: int, sort_keys: bool) -> None:
+    """Feature: messaging-system-fixes, Property 4: Serialization Validation and Fallback
+
+    With a size limit, encode_or_fallback gives the JSON text of safe_serialize(value) exactly when
+    its UTF-8 size is within max_bytes, and the fallback frame exactly when it is not (max_bytes is
+    drawn around the actual size, so both sides of the boundary are tested).
+    """
+    full = json.dumps(safe_serialize(value), allow_nan=False, sort_keys=sort_keys)
+    size = len(full.encode("utf-8"))
+    max_bytes = max(1, size + offset)
+    serializer = JSONSerializer(max_bytes=max_bytes, sort_keys=sort_keys)
+    text = serializer.encode_or_fallback(value)
+    event(f"fits={size <= max_bytes}")
+    if size <= max_bytes:
+        assert text == full
+    else:
+        frame = assert_fallback_frame(text)
+        assert frame["reason"] == f"the encoded message is {size} bytes, over the limit of {max_bytes} (max_bytes)"

@@ -264,3 +264,42 @@ def test_validate_shared_references_is_linear() -> None:
     assert verdict is True
     assert calls < 20_000
     assert validate_serializable(doubled(40, bottom=float("nan"))) is False
+
+
+def tree_copy(value: object) -> object:
+    """A copy of an acyclic value in which no list/dict/tuple is shared (shared ones are copied)."""
+    if type(value) is list:
+        return [tree_copy(item) for item in value]
+    if type(value) is tuple:
+        return tuple(tree_copy(item) for item in value)
+    if type(value) is dict:
+        return {key: tree_copy(item) for key, item in value.items()}
+    return value
+
+
+LEAVES = st.none() | st.integers() | st.text(max_size=3) | st.dates() | st.sets(st.integers(), max_size=2)
+
+
+@st.composite
+def shared_dags(draw: st.DrawFn) -> object:
+    """Acyclic values where later containers reuse earlier ones (shared references at any depth)."""
+    pool: list[object] = [draw(LEAVES)]
+    for _ in range(draw(st.integers(1, 12))):
+        items = draw(st.lists(st.sampled_from(pool) | LEAVES, max_size=4))
+        kind = draw(st.sampled_from(["list", "tuple", "dict"]))
+        if kind == "list":
+            pool.append(list(items))
+        elif kind == "tuple":
+            pool.append(tuple(items))
+        else:
+            pool.append({f"k{index}": item for index, item in enumerate(items)})
+    return pool[-1] if draw(st.booleans()) else pool
+
+
+@given(shared_dags(), st.integers(min_value=1, max_value=8))
+def test_property_shared_references_convert_like_copies(value: object, max_depth: int) -> None:
+    """Reusing a shared container's result never changes the output: converting a value with shared
+    references gives what converting a copy without sharing gives, at any depth limit."""
+    serializer = JSONSerializer(max_depth=max_depth)
+    assert serializer.safe_serialize(value) == serializer.safe_serialize(tree_copy(value))
+    assert serializer.validate_serializable(value) is serializer.validate_serializable(tree_copy(value))
