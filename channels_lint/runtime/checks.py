@@ -6,7 +6,7 @@
 :class:`channels_lint.runtime.routing.RoutingValidator` (forcing Django's lazy regex
 compilation), and reports every problem found. It is silent when ``ASGI_APPLICATION`` is unset.
 Django's own URL checks never see these routes (they check ``ROOT_URLCONF`` only), and Channels
-registers no checks (channels-semantics.md §7).
+registers no checks (docs/semantics.md §7).
 
 Each message has ``obj`` = where the route is (``"proj.asgi.application['websocket'].routes[2]"``)
 and a ``hint`` with the fix.

@@ -102,7 +102,7 @@ def classify_error(exc: BaseException) -> ErrorInfo:
     server is unreachable (channels_redis 4.3.0 lets them propagate out of ``send``,
     ``group_send`` and ``receive``); Channels' ``ChannelFull`` (``channels/exceptions.py`` 4.3.2)
     is raised by a full channel; ``SynchronousOnlyOperation`` is Django's async-context guard
-    (channels-semantics.md §4.2).
+    (docs/semantics.md §4.2).
 
     Args:
         exc: any exception.

@@ -1,6 +1,6 @@
 """Build channel-layer group names and read query parameters from client-controlled values.
 
-Group names (channels/layers.py @ 4.3.2 L106, L140-148, L164-169; channels-semantics.md §5.1)::
+Group names (channels/layers.py @ 4.3.2 L106, L140-148, L164-169; docs/semantics.md §5.1)::
 
     MAX_NAME_LENGTH = 100
     match_type_and_length: isinstance(name, str) and len(name) < MAX_NAME_LENGTH   # <= 99 chars
@@ -114,7 +114,7 @@ def safe_query_params(scope: object, *, max_fields: int = 1000) -> dict[str, lis
         scope: an ASGI connection scope (any ``Mapping``; anything else gives ``{}``). Its
             ``"query_string"`` is, per the ASGI spec (asgiref ``specs/www.rst``, HTTP and WebSocket
             connection scopes), the byte string after ``?``, percent-encoded and not decoded by
-            the server (Daphne passes the raw bytes, channels-semantics.md §1.3b). A ``str`` is
+            the server (Daphne passes the raw bytes, docs/semantics.md §1.3b). A ``str`` is
             accepted too (some test clients pass one).
         max_fields: the number of ``&``-separated fields read; later fields are ignored (Django's
             ``DATA_UPLOAD_MAX_NUMBER_FIELDS`` default is also 1000).

@@ -4,7 +4,7 @@ What "safely" means here, with the facts it rests on:
 
 * **No async-context violation.** Every query runs through ``channels.db.database_sync_to_async``
   (a ``SyncToAsync`` subclass that closes stale connections around the call; channels 4.3.2
-  ``channels/db.py``, channels-semantics.md §3.1). A query on the event loop's thread raises
+  ``channels/db.py``, docs/semantics.md §3.1). A query on the event loop's thread raises
   ``SynchronousOnlyOperation`` (Django 5.2 ``django/utils/asyncio.py``, §4.2), and
   ``transaction.atomic`` cannot be used from async code at all (§4.2 table), so the whole write,
   transaction included, runs in the worker thread.

@@ -13,7 +13,7 @@ Why: Channels does not catch an exception raised in a handler. ``await_many_disp
 out of ``AsyncConsumer.__call__``, the application instance dies, the client sees close code 1011
 (Daphne) or 1006 (Uvicorn), ``disconnect()`` never runs and the group memberships stay until
 ``group_expiry`` (channels 4.3.2 ``channels/utils.py`` L32-59 and ``consumer.py``;
-channels-semantics.md §2.5). A Redis outage kills every consumer the same way, because
+docs/semantics.md §2.5). A Redis outage kills every consumer the same way, because
 ``channel_layer.receive`` raises ``redis.exceptions.ConnectionError`` inside that loop
 (channels_redis 4.3.0 ``core.py`` ``receive``/``receive_single``).
 

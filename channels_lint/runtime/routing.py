@@ -3,7 +3,7 @@
 Django's URL checks never look at Channels routes (``check_url_config`` only checks
 ``ROOT_URLCONF``, django/core/checks/urls.py), and Channels registers no system check (its
 ``apps.py`` is a bare ``AppConfig``); a broken route fails only on the first connection
-(channels-semantics.md §7). :class:`RoutingValidator` walks an ASGI application the way Channels
+(docs/semantics.md §7). :class:`RoutingValidator` walks an ASGI application the way Channels
 dispatches it and reports each problem with a stable id; ``channels_lint.runtime.checks`` turns
 them into Django system-check messages. Facts used (channels 4.3.2, Django 5.2):
 

@@ -1,6 +1,6 @@
 """Turn arbitrary Python values into channel-layer- and JSON-safe data.
 
-Why this is needed (upstream sources; notes in the project's ``channels-semantics.md`` §5, §6):
+Why this is needed (upstream sources; notes in the project's ``docs/semantics.md`` §5, §6):
 
 * The Channels channel layer spec (channels 4.3.2 ``docs/channel_layer_spec.rst`` L26–37) allows
   only byte strings, unicode strings, integers within the signed 64-bit range, floats, lists,
