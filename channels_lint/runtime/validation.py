@@ -523,9 +523,9 @@ def _apply_schema(schema: Schema, data: dict[str, Any]) -> dict[str, Any]:
             form = schema(data=data)
             valid = form.is_valid()
         except Exception as exc:  # noqa: BLE001
-            raise _Reject("invalid_data", _short(f"The message failed {schema.__name__}: {_exception_text(exc)}.")) from None
+            raise _Reject("invalid_data", _short(f"The message failed {schema.__name__}: {_exception_text(exc).rstrip('.')}.")) from None
         if not valid:
-            errors = _error_text(getattr(form, "errors", None) or "invalid")
+            errors = _error_text(getattr(form, "errors", None) or "invalid").rstrip(".")
             raise _Reject("invalid_data", _short(f"The message failed {schema.__name__}: {errors}."))
         cleaned = getattr(form, "validated_data", None)
         if cleaned is None:
@@ -537,7 +537,7 @@ def _apply_schema(schema: Schema, data: dict[str, Any]) -> dict[str, Any]:
         try:
             result = schema(data)
         except Exception as exc:  # noqa: BLE001
-            raise _Reject("invalid_data", _short(f"The message was rejected: {_exception_text(exc)}.")) from None
+            raise _Reject("invalid_data", _short(f"The message was rejected: {_exception_text(exc).rstrip('.')}.")) from None
         if result is None:
             return data
         if isinstance(result, Mapping):
