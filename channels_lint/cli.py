@@ -19,10 +19,10 @@ from pathlib import Path
 from flake8.defaults import EXCLUDE as FLAKE8_EXCLUDE
 
 from channels_lint import __version__
+from channels_lint.config import Options, Settings, add_settings_arguments, codes
 from channels_lint.diagnostics import Violation
-from channels_lint.config import codes
 from channels_lint.engine import UNANALYSABLE, Source, lint_bytes, selected_rules
-from channels_lint.project import Settings, add_settings_arguments, find_root, project_settings
+from channels_lint.project import find_root, project_settings
 from channels_lint.rules import REGISTRY
 
 DEFAULT_EXCLUDE = (*FLAKE8_EXCLUDE, ".venv", "venv", "node_modules", "build", "dist")
@@ -132,22 +132,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     files = list(iter_python_files(args.paths, args.exclude))
     try:
+        options = Options.from_namespace(args)
         for path in files:  # cached per project root
-            _settings(path, args)
+            _settings(path, options)
     except ValueError as error:
         print(f"channels-lint: {error}", file=sys.stderr)
         return 2
     if args.command == "check":
-        return _check(files, args)
-    return _fix(files, args)
+        return _check(files, options)
+    return _fix(files, options, diff=args.diff)
 
 
-def _settings(path: Path, args: argparse.Namespace) -> Settings:
-    return project_settings(find_root(path), args.django_version, args.channels_version, args.orm_style)
+def _settings(path: Path, options: Options) -> Settings:
+    return project_settings(find_root(path), options.django_version, options.channels_version, options.orm_style)
 
 
-def _check(files: list[Path], args: argparse.Namespace) -> int:
-    rules = selected_rules(args.select, args.ignore)
+def _check(files: list[Path], options: Options) -> int:
+    rules = selected_rules(options.select, options.ignore)
     found = 0
     for path in files:
         try:
@@ -156,14 +157,14 @@ def _check(files: list[Path], args: argparse.Namespace) -> int:
             print(Violation(UNANALYSABLE, 1, 0, f"file could not be read ({error})").format(str(path)))
             found += 1
             continue
-        _, violations = lint_bytes(data, rules, path=str(path), settings=_settings(path, args))
+        _, violations = lint_bytes(data, rules, path=str(path), settings=_settings(path, options))
         for violation in violations:
             print(violation.format(str(path)))
         found += len(violations)
     return 1 if found else 0
 
 
-def _fix(files: list[Path], args: argparse.Namespace) -> int:
+def _fix(files: list[Path], options: Options, diff: bool = False) -> int:
     from channels_lint.fixes import fix_bytes  # LibCST is imported only when fixing
 
     changed = failed = applied = 0
@@ -174,23 +175,14 @@ def _fix(files: list[Path], args: argparse.Namespace) -> int:
             failed += 1
             print(f"{path}: not fixed: {error}", file=sys.stderr)
             continue
-        result = fix_bytes(
-            data,
-            args.select,
-            args.ignore,
-            args.unsafe_fixes,
-            str(path),
-            args.django_version,
-            args.channels_version,
-            args.orm_style,
-        )
+        result = fix_bytes(data, filename=str(path), options=options)
         if result.error:
             failed += 1
             print(f"{path}: not fixed, left unchanged: {result.error}", file=sys.stderr)
             continue
         if not result.changed:
             continue
-        if args.diff:
+        if diff:
             sys.stdout.write(unified_diff(result.original, result.fixed, str(path)))
         else:
             try:
@@ -201,7 +193,7 @@ def _fix(files: list[Path], args: argparse.Namespace) -> int:
                 continue
         changed += 1
         applied += len(result.applied)
-    verb = "Would fix" if args.diff else "Fixed"
+    verb = "Would fix" if diff else "Fixed"
     print(f"{verb} {applied} finding(s) in {changed} file(s).", file=sys.stderr)
     return 1 if changed or failed else 0
 

@@ -176,10 +176,11 @@ def lint_bytes(
     noqa: bool = True,
     path: str | None = None,
     settings: Settings | None = None,
+    project: ProjectIndex | None = None,
 ) -> tuple[Source | None, list[Violation]]:
     """Decode and lint a file's bytes; an undecodable file gives ``(None, [CHN900])``."""
     try:
         source = Source.from_bytes(data)
     except (SyntaxError, UnicodeDecodeError, LookupError) as error:
         return None, [unanalysable(error)]
-    return source, lint(source, rules, noqa=noqa, path=path, settings=settings)
+    return source, lint(source, rules, noqa=noqa, path=path, settings=settings, project=project)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import argparse
 import ast
 from collections import Counter, defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +25,7 @@ from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import PositionProvider
 
+from channels_lint.config import Options, Settings, add_settings_arguments, codes
 from channels_lint.diagnostics import (
     AddAwait,
     AddDecorator,
@@ -40,9 +41,8 @@ from channels_lint.diagnostics import (
     Violation,
     WrapIn,
 )
-from channels_lint.config import codes
 from channels_lint.engine import Source, lint, lint_bytes, selected_rules
-from channels_lint.project import Settings, add_settings_arguments, find_root, project_settings
+from channels_lint.project import ProjectIndex, find_root, project_settings
 from channels_lint.rules import Rule
 
 #: Fix passes before giving up; each pass re-lints the previous pass's output.
@@ -82,15 +82,24 @@ class ApplyChannelsLintFixes(VisitorBasedCodemodCommand):
         django_version: str | None = None,
         channels_version: str | None = None,
         orm_style: str | None = None,
+        options: Options | None = None,
     ) -> None:
         super().__init__(context)
-        self.rules: list[type[Rule]] = selected_rules(select, ignore)
-        self.unsafe_fixes = unsafe_fixes
+        # libcst.tool passes the parsed command-line options as keywords; the CLI passes one Options
+        options = options or Options.of(select, ignore, unsafe_fixes, django_version, channels_version, orm_style)
+        self.options = options
+        self.rules: list[type[Rule]] = selected_rules(options.select, options.ignore)
+        self.unsafe_fixes = options.unsafe_fixes
         self.path = context.filename
         root = find_root(Path(self.path)) if self.path else Path.cwd()
-        self.settings: Settings = project_settings(root, django_version, channels_version, orm_style)
+        self.settings: Settings = project_settings(root, options.django_version, options.channels_version, options.orm_style)
+        self.project = ProjectIndex.for_path(self.path)
         self.applied: list[Violation] = []
         self._edits: dict[Span, list[Edit]] = {}
+        #: Lint results by source text: a pass never lints text already linted.
+        self._linted: dict[str, list[Violation]] = {}
+        #: How many times this command ran the engine (one per pass plus the final proof).
+        self.lint_calls = 0
 
     @staticmethod
     def add_args(arg_parser: argparse.ArgumentParser) -> None:
@@ -117,6 +126,9 @@ class ApplyChannelsLintFixes(VisitorBasedCodemodCommand):
                 for module, name in violation.fix.unused_imports:
                     RemoveImportsVisitor.remove_unused_import(self.context, module, name)
             new = super().transform_module(tree)
+            if self._edits:
+                unmatched = ", ".join(f"{type(e).__name__} at {span}" for span, edits in self._edits.items() for e in edits)
+                raise FixError(f"internal error: no node at the span of {unmatched} (please report it)")
             self._prove(tree, new, before, todo)
             self.applied.extend(todo)
             if new.code == tree.code:
@@ -124,15 +136,24 @@ class ApplyChannelsLintFixes(VisitorBasedCodemodCommand):
             tree = new
         raise FixError(f"fixes did not settle after {MAX_PASSES} passes")
 
+    def seed(self, code: str, violations: list[Violation]) -> None:
+        """Record that ``code`` lints to ``violations`` (the caller already linted it)."""
+        self._linted[code] = violations
+
     def _lint(self, code: str) -> list[Violation]:
-        return lint(Source.from_text(code), self.rules, path=self.path, settings=self.settings)
+        if code not in self._linted:
+            self.lint_calls += 1
+            self._linted[code] = lint(
+                Source.from_text(code), self.rules, path=self.path, settings=self.settings, project=self.project
+            )
+        return self._linted[code]
 
     def _prove(self, old: cst.Module, new: cst.Module, before: list[Violation], applied: list[Violation]) -> None:
         # compile(), not just ast.parse(): `await` outside an async function parses but
         # does not compile.  Code that did not compile before is only required to parse.
         try:
             compile(old.code, "<before>", "exec", dont_inherit=True)
-            check = lambda code: compile(code, "<fixed>", "exec", dont_inherit=True)  # noqa: E731
+            check = lambda code: compile(code, "<fixed>", "exec", dont_inherit=True)
         except (SyntaxError, ValueError):
             check = ast.parse
         try:
@@ -148,7 +169,7 @@ class ApplyChannelsLintFixes(VisitorBasedCodemodCommand):
     # ------------------------------------------------------------------ rewriting
     def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:
         updated_node = _parenthesize_await(super().on_leave(original_node, updated_node))
-        if not isinstance(original_node, (cst.BaseExpression, cst.FunctionDef, cst.For)) or not self._edits:
+        if not self._edits or not isinstance(original_node, (cst.BaseExpression, cst.FunctionDef, cst.For)):
             return updated_node
         position = self.get_metadata(PositionProvider, original_node, None)
         if position is None:
@@ -159,60 +180,95 @@ class ApplyChannelsLintFixes(VisitorBasedCodemodCommand):
         return updated_node
 
 
+#: How each kind of edit rewrites its node: ``edit type -> (node types it applies to, rewrite)``.
+#: A new kind of edit is one entry here (and its dataclass in :mod:`channels_lint.diagnostics`).
+EDIT_APPLIERS: dict[type[Edit], tuple[tuple[type, ...], Callable]] = {}
+
+
+def applies(kind: type[Edit], to: tuple[type, ...] = (cst.BaseExpression,)):
+    """Register the rewrite of one edit kind; expression rewrites get the node without its
+    parentheses, which move to the result."""
+
+    def register(function):
+        EDIT_APPLIERS[kind] = (to, function)
+        return function
+
+    return register
+
+
 def _apply(edit: Edit, node: cst.CSTNode) -> cst.CSTNode:
-    """Rewrite ``node`` as ``edit`` says; an expression's parentheses move to the result."""
-    if isinstance(node, (cst.FunctionDef, cst.For)):
-        return _apply_to_statement(edit, node)
-    if not isinstance(node, cst.BaseExpression):  # pragma: no cover - on_leave filters
-        raise FixError(f"cannot apply {edit!r} to {type(node).__name__}")
+    """Rewrite ``node`` as ``edit`` says."""
+    entry = EDIT_APPLIERS.get(type(edit))
+    if entry is None:  # pragma: no cover - every Edit subclass registers an applier
+        raise FixError(f"internal error: no rewrite for {type(edit).__name__}")
+    kinds, rewrite = entry
+    if not isinstance(node, kinds):
+        raise FixError(f"cannot apply {type(edit).__name__} to {type(node).__name__} at {edit.span}")
+    if not isinstance(node, cst.BaseExpression):
+        return rewrite(edit, node)
     lpar, rpar = node.lpar, node.rpar
-    inner = node.with_changes(lpar=(), rpar=())
-    if isinstance(edit, AddAwait):
-        new: cst.BaseExpression = cst.Await(inner)
-    elif isinstance(edit, CallThrough):
-        call = _expect(inner, cst.Call, edit)
-        bridged = cst.Call(cst.Name(edit.wrapper), [cst.Arg(call.func)])  # its parentheses may hold comments
-        new = call.with_changes(func=bridged)
-        if edit.awaited:
-            new = cst.Await(new)
-    elif isinstance(edit, AwaitAsyncMethod):
-        call = _expect(inner, cst.Call, edit)
-        if isinstance(call.func, cst.Attribute):
-            func = call.func.with_changes(attr=cst.Name(edit.name))
-        else:
-            func = cst.Name(edit.name)
-        new = cst.Await(call.with_changes(func=func))
-    elif isinstance(edit, AwaitInsteadOfAsyncToSync):
-        call = _expect(inner, cst.Call, edit)
-        if isinstance(call.func, cst.Call):  # async_to_sync(f)(args)
-            new = cst.Await(call.with_changes(func=call.func.args[0].value))
-        else:  # async_to_sync(f(args))
-            new = cst.Await(call.args[0].value)
-    elif isinstance(edit, HoistCall):
-        call = _expect(inner, cst.Call, edit)
-        coroutine = _expect(call.args[0].value, cst.Call, edit)
-        new = coroutine.with_changes(func=call.with_changes(args=[cst.Arg(coroutine.func)]))
-    elif isinstance(edit, WrapIn):
-        new = cst.Call(cst.parse_expression(edit.func), [cst.Arg(inner)])
-        if edit.awaited:
-            new = cst.Await(new)
-    elif isinstance(edit, CallMethod):
-        if isinstance(inner, cst.Attribute) and inner.attr.value == edit.method:
-            new = cst.Call(inner)
-        else:
-            new = cst.Call(cst.Attribute(inner, cst.Name(edit.method)))
-    else:  # pragma: no cover - every Edit subclass is handled above
-        raise FixError(f"unknown edit {edit!r}")
-    return new.with_changes(lpar=lpar, rpar=rpar)
+    return rewrite(edit, node.with_changes(lpar=(), rpar=())).with_changes(lpar=lpar, rpar=rpar)
 
 
-def _apply_to_statement(edit: Edit, node: cst.FunctionDef | cst.For) -> cst.CSTNode:
-    if isinstance(edit, MakeAsync):
-        return node.with_changes(asynchronous=cst.Asynchronous())
-    if isinstance(edit, AddDecorator) and isinstance(node, cst.FunctionDef):
-        decorator = cst.Decorator(cst.parse_expression(edit.decorator))
-        return node.with_changes(decorators=[*node.decorators, decorator])
-    raise FixError(f"cannot apply {edit!r} to {type(node).__name__}")
+@applies(AddAwait)
+def _add_await(edit: AddAwait, node: cst.BaseExpression) -> cst.BaseExpression:
+    return cst.Await(node)
+
+
+@applies(CallThrough)
+def _call_through(edit: CallThrough, node: cst.BaseExpression) -> cst.BaseExpression:
+    call = _expect(node, cst.Call, edit)
+    bridged = cst.Call(cst.Name(edit.wrapper), [cst.Arg(call.func)])  # its parentheses may hold comments
+    new = call.with_changes(func=bridged)
+    return cst.Await(new) if edit.awaited else new
+
+
+@applies(AwaitAsyncMethod)
+def _await_async_method(edit: AwaitAsyncMethod, node: cst.BaseExpression) -> cst.BaseExpression:
+    call = _expect(node, cst.Call, edit)
+    if isinstance(call.func, cst.Attribute):
+        func = call.func.with_changes(attr=cst.Name(edit.name))
+    else:
+        func = cst.Name(edit.name)
+    return cst.Await(call.with_changes(func=func))
+
+
+@applies(AwaitInsteadOfAsyncToSync)
+def _await_instead_of_async_to_sync(edit: AwaitInsteadOfAsyncToSync, node: cst.BaseExpression) -> cst.BaseExpression:
+    call = _expect(node, cst.Call, edit)
+    if isinstance(call.func, cst.Call):  # async_to_sync(f)(args)
+        return cst.Await(call.with_changes(func=call.func.args[0].value))
+    return cst.Await(call.args[0].value)  # async_to_sync(f(args))
+
+
+@applies(HoistCall)
+def _hoist_call(edit: HoistCall, node: cst.BaseExpression) -> cst.BaseExpression:
+    call = _expect(node, cst.Call, edit)
+    coroutine = _expect(call.args[0].value, cst.Call, edit)
+    return coroutine.with_changes(func=call.with_changes(args=[cst.Arg(coroutine.func)]))
+
+
+@applies(WrapIn)
+def _wrap_in(edit: WrapIn, node: cst.BaseExpression) -> cst.BaseExpression:
+    new = cst.Call(cst.parse_expression(edit.func), [cst.Arg(node)])
+    return cst.Await(new) if edit.awaited else new
+
+
+@applies(CallMethod)
+def _call_method(edit: CallMethod, node: cst.BaseExpression) -> cst.BaseExpression:
+    if isinstance(node, cst.Attribute) and node.attr.value == edit.method:
+        return cst.Call(node)
+    return cst.Call(cst.Attribute(node, cst.Name(edit.method)))
+
+
+@applies(MakeAsync, to=(cst.FunctionDef, cst.For))
+def _make_async(edit: MakeAsync, node: cst.FunctionDef | cst.For) -> cst.CSTNode:
+    return node.with_changes(asynchronous=cst.Asynchronous())
+
+
+@applies(AddDecorator, to=(cst.FunctionDef,))
+def _add_decorator(edit: AddDecorator, node: cst.FunctionDef) -> cst.CSTNode:
+    return node.with_changes(decorators=[*node.decorators, cst.Decorator(cst.parse_expression(edit.decorator))])
 
 
 def _expect(node: cst.CSTNode, kind: type, edit: Edit):
@@ -241,6 +297,8 @@ class FixResult:
     applied: list[Violation] = field(default_factory=list)
     #: Why nothing was written, when the file could not be fixed (CHN900 or a fix error).
     error: str | None = None
+    #: How many times the engine linted this file (one per pass plus the final proof).
+    lint_calls: int = 0
 
     @property
     def changed(self) -> bool:
@@ -256,9 +314,11 @@ def fix_bytes(
     django_version: str | None = None,
     channels_version: str | None = None,
     orm_style: str | None = None,
+    options: Options | None = None,
 ) -> FixResult:
     """Apply fixes to a file's bytes; never raises for bad input.
 
+    ``options`` (or the loose option arguments, when it is ``None``) say what to fix;
     ``filename`` locates the project (models, pins, ``[tool.channels_lint]``); the version
     and style options override what the project says.  Encoding (PEP 263) and line endings
     are kept because LibCST parses and renders bytes.  On any failure the original bytes
@@ -267,17 +327,18 @@ def fix_bytes(
     Raises:
         ValueError: a version option is malformed or ``orm_style`` is unknown.
     """
-    command = ApplyChannelsLintFixes(
-        CodemodContext(filename=filename), select, ignore, unsafe_fixes, django_version, channels_version, orm_style
-    )
-    source, violations = lint_bytes(data, command.rules, path=filename, settings=command.settings)
+    options = options or Options.of(select, ignore, unsafe_fixes, django_version, channels_version, orm_style)
+    command = ApplyChannelsLintFixes(CodemodContext(filename=filename), options=options)
+    source, violations = lint_bytes(data, command.rules, path=filename, settings=command.settings, project=command.project)
+    command.lint_calls += 1
     if source is None or any(v.code == "CHN900" for v in violations):
-        return FixResult(data, data, error=violations[0].message if violations else "could not be decoded")
-    if not fixable(violations, unsafe_fixes):
-        return FixResult(data, data)
+        return FixResult(data, data, error=violations[0].message if violations else "could not be decoded", lint_calls=1)
+    if not fixable(violations, options.unsafe_fixes):
+        return FixResult(data, data, lint_calls=1)
+    command.seed(source.text, violations)
     try:
         module = cst.parse_module(data)
         new = command.transform_module(module)
     except (cst.ParserSyntaxError, FixError, RecursionError) as error:
-        return FixResult(data, data, error=f"{type(error).__name__}: {error}")
-    return FixResult(data, new.bytes, command.applied)
+        return FixResult(data, data, error=f"{type(error).__name__}: {error}", lint_calls=command.lint_calls)
+    return FixResult(data, new.bytes, command.applied, lint_calls=command.lint_calls)

@@ -14,8 +14,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from channels_lint import __version__
+from channels_lint.config import ORM_STYLES, Options, parse_version
 from channels_lint.engine import UNANALYSABLE, Source, lint, may_contain_findings, selected_rules
-from channels_lint.project import Settings, find_root, parse_version, project_settings
+from channels_lint.project import ProjectIndex, find_root, project_settings
 
 _RULES = selected_rules()
 
@@ -34,7 +35,7 @@ class ChannelsLintPlugin:
 
     name = "channels-lint"
     version = __version__
-    options: dict[str, str | None] = {"django_version": None, "channels_version": None, "orm_style": None}
+    options: Options = Options()
 
     def __init__(self, tree: ast.Module, lines: list[str], filename: str) -> None:
         self.tree = tree
@@ -63,13 +64,18 @@ class ChannelsLintPlugin:
             "--orm-style",
             parse_from_config=True,
             default=None,
-            choices=Settings.ORM_STYLES,
+            choices=ORM_STYLES,
             help="channels-lint: how ORM fixes are written (database_sync_to_async or async-methods)",
         )
 
     @classmethod
     def parse_options(cls, options: argparse.Namespace) -> None:
-        cls.options = {key: getattr(options, key, None) for key in cls.options}
+        # flake8 applies --select/--ignore itself: only the target versions and style matter here
+        cls.options = Options.of(
+            django_version=getattr(options, "django_version", None),
+            channels_version=getattr(options, "channels_version", None),
+            orm_style=getattr(options, "orm_style", None),
+        )
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         text = "".join(self.lines)
@@ -77,10 +83,14 @@ class ChannelsLintPlugin:
             return
         path = None if self.filename in ("-", "stdin", None) else self.filename
         try:
-            settings = project_settings(find_root(Path(path or ".")), **self.options)
+            options = self.options
+            settings = project_settings(
+                find_root(Path(path or ".")), options.django_version, options.channels_version, options.orm_style
+            )
         except ValueError as error:  # a bad [tool.channels_lint] table in pyproject.toml
             yield 1, 0, f"{UNANALYSABLE} invalid channels-lint configuration: {error}", type(self)
             return
         source = Source(text, self.lines)
-        for violation in lint(source, _RULES, tree=self.tree, noqa=False, path=path, settings=settings):
+        project = ProjectIndex.for_path(path)
+        for violation in lint(source, _RULES, tree=self.tree, noqa=False, path=path, settings=settings, project=project):
             yield violation.line, violation.col, f"{violation.code} {violation.message}", type(self)
