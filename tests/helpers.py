@@ -7,11 +7,20 @@ Linting and fixing::
     make_project(tmp_path, {"app/models.py": ...}) -> tmp_path (with a manage.py)
     fix_snippet(source, path=None, select=None, ignore=(), unsafe_fixes=False, **options) -> str
 
-Running a consumer under ``channels.testing.WebsocketCommunicator`` (:class:`Client`,
-:func:`clients`): every wait races the communicator's output against the futures of the
-applications in play, so an application's exception is raised the moment it happens, not
-when a receive times out.  The timeout (:data:`GUARD`) is only a guard against a hung test:
-a passing test never waits for it, and no test expects it.
+Running consumers under ``channels.testing.WebsocketCommunicator``::
+
+    module = load_module("chat.consumers", source, monkeypatch)
+    application = consumer_application(module)         # module.Consumer, probed, at ws/
+    async with clients(application, "/ws/", 2) as (a, b):
+        await a.connect(); await a.send("hi")            # or send(json=...)
+        await b.receive_text()                          # receive_json(), receive_output()
+        await a.handled("websocket.receive")            # a's handler has finished
+        await output_after_marker(b, a, event, group=)  # proves a's handler sent b nothing
+
+Every wait races the communicator's output against the futures of the applications in play,
+so an application's exception is raised the moment it happens, not when a receive times out.
+The timeout (:data:`GUARD`) only guards against a hung test: a passing test never waits for
+it, and no test expects it.
 """
 
 from __future__ import annotations
@@ -30,8 +39,9 @@ from channels_lint.diagnostics import Violation
 from channels_lint.engine import Source, lint, selected_rules
 from channels_lint.fixes import fix_bytes
 
-#: Seconds a wait may take before the test fails; only a hung application ever reaches it.
-GUARD = 10.0
+#: Seconds a wait may take before the test fails; only a hung application ever reaches it
+#: (no test expects it to pass: a failure is raised as it happens, a lost message is proven).
+GUARD = 5.0
 
 # ---------------------------------------------------------------------------- lint and fix
 
@@ -170,6 +180,7 @@ class Client:
                 own = self.communicator.future
                 if own in done and not own.cancelled() and own.exception() is None:
                     self._raise_failures()
+                    await asyncio.sleep(0)  # one loop turn: a message sent just before returning
                     if waiter.done():
                         return waiter.result()
                     raise AssertionError(f"{what}: the application finished without it")
@@ -199,6 +210,8 @@ class Client:
         assert response["type"] == "websocket.accept", f"the connection was not accepted: {response}"
 
     async def send(self, text: str | None = None, *, json: Any = None) -> None:
+        """A text frame: ``text``, or ``json`` encoded."""
+        assert (text is None) != (json is None), "send text or json"
         await self._send_input(
             {"type": "websocket.receive", "text": text if json is None else json_module.dumps(json)}
         )
