@@ -5,7 +5,7 @@ and ``receive_json``'s ``content`` is whatever ``json.loads`` produced. Channels
 none of it: ``JsonWebsocketConsumer.decode_json`` is plain ``json.loads``, and an exception raised
 in ``receive`` kills the consumer without running ``disconnect()`` or discarding its groups
 (``channels/generic/websocket.py`` @ 4.3.2 L122-153, ``channels/utils.py`` L32-59;
-channels-semantics.md §2.4, §2.5). The helpers here turn every frame into either a checked
+docs/semantics.md §2.4, §2.5). The helpers here turn every frame into either a checked
 ``dict`` or a reason, and never raise::
 
     data = extract_message_data(text_data, required=("message",))
@@ -17,7 +17,7 @@ What is rejected, with the :attr:`MessageCheck.error` code:
 ==========================  =====================================================================
 ``invalid_utf8``            ``bytes`` that are not UTF-8, or strings holding lone surrogates
                             (``"\\ud800"`` escapes): msgpack and Daphne's ``text.encode("utf8")``
-                            both fail on them (channels-semantics.md §6.2 and the serializer).
+                            both fail on them (docs/semantics.md §6.2 and the serializer).
 ``invalid_json``            text that is not JSON (RFC 8259), including the ``NaN``/``Infinity``
                             literals that ``json.loads`` accepts by default; ``None`` (a binary
                             frame sent to a text handler) and empty frames.
@@ -256,7 +256,7 @@ class ConnectionValidator:
             The attribute's value, or ``default`` when ``attr`` is not a non-empty ``str``, an
             attribute is missing, or a property/descriptor/``__getattr__`` raises any
             ``Exception``. That includes ``SynchronousOnlyOperation`` from a lazy foreign key read
-            in async code (channels-semantics.md §4.2): it is logged at DEBUG and ``default`` is
+            in async code (docs/semantics.md §4.2): it is logged at DEBUG and ``default`` is
             returned, so load related objects before (``select_related``) if you need them.
 
         Raises:
