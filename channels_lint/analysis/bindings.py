@@ -220,10 +220,10 @@ class _ScopeFlow:
             outs = [state]
             for case in node.cases:
                 case_state = state
-                for capture in (n for n in ast.walk(case.pattern) if isinstance(n, (ast.MatchAs, ast.MatchStar)) and n.name):
-                    case_state = self._bind(case_state, Binding(capture.name, BindingKind.MATCH, case, source=node.subject))
-                for mapping in (n for n in ast.walk(case.pattern) if isinstance(n, ast.MatchMapping) and n.rest):
-                    case_state = self._bind(case_state, Binding(mapping.rest, BindingKind.MATCH, case, source=node.subject))
+                for capture in ast.walk(case.pattern):
+                    name = capture.rest if isinstance(capture, ast.MatchMapping) else getattr(capture, "name", None)
+                    if name and isinstance(capture, (ast.MatchAs, ast.MatchStar, ast.MatchMapping)):
+                        case_state = self._bind(case_state, Binding(name, BindingKind.MATCH, capture, source=node.subject))
                 self._record(case.guard, case_state)
                 outs.append(self._block(case.body, case_state))
             return _merge(*outs)
@@ -275,7 +275,9 @@ class _ScopeFlow:
             if new_head == head:
                 break
             head = new_head
-        exit_state = None if truth is True else enter(head)
+        # a `for` leaves when its iterable is exhausted (the target is not rebound); a `while`
+        # evaluates its test once more
+        exit_state = None if truth is True else (head if isinstance(node, (ast.For, ast.AsyncFor)) else enter(head))
         if node.orelse and exit_state is not None:
             exit_state = self._block(node.orelse, exit_state)
         return _merge(exit_state, *breaks)
@@ -322,7 +324,7 @@ class Bindings:
         any time); ``global``/``nonlocal`` names get an ``EXTERNAL`` binding."""
         generator = self.syntax.comprehension_binding(name)
         if generator is not None:
-            return frozenset({Binding(name.id, BindingKind.COMPREHENSION, generator, source=generator.iter)})
+            return frozenset({Binding(name.id, BindingKind.COMPREHENSION, generator.target, source=generator.iter)})
         scope = self.syntax.enclosing_scope(name)
         flow = self._flow(scope)
         if name.id in flow.external:

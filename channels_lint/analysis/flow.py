@@ -81,7 +81,7 @@ class ValueFlow:
             if not bindings:
                 return None
             found: list[ast.expr] = []
-            for binding in bindings:
+            for binding in sorted(bindings, key=_position):
                 if binding.value is None or binding.kind not in (BindingKind.ASSIGN, BindingKind.ANNOTATED, BindingKind.WALRUS):
                     return None
                 more = self.values(binding.value, _depth + 1)
@@ -180,7 +180,12 @@ class ValueFlow:
                     and not isinstance(node.ctx, ast.Load)
                 ):
                     parent = self.syntax.parents.get(node)
-                    if isinstance(parent, ast.Assign) and node in parent.targets or isinstance(parent, ast.AnnAssign) and parent.value is not None:
+                    if (
+                        isinstance(parent, ast.Assign)
+                        and node in parent.targets
+                        or isinstance(parent, ast.AnnAssign)
+                        and parent.value is not None
+                    ):
                         found.append(parent.value)
                     else:
                         return None
@@ -294,6 +299,10 @@ class ValueFlow:
             if isinstance(parent, (ast.Call, ast.keyword, ast.Starred, ast.Return, ast.Yield, ast.Attribute)):
                 escaped = True
         return entries, frozenset(always), escaped
+
+
+def _position(binding: Binding) -> tuple[int, int]:
+    return getattr(binding.node, "lineno", 0), getattr(binding.node, "col_offset", 0)
 
 
 def _own_nodes(function: ast.AST):

@@ -211,7 +211,8 @@ class OrmEvidence:
             return self.evidence(binding.value)
         if binding.kind in (BindingKind.FOR, BindingKind.COMPREHENSION):
             iterable = self.evidence(binding.source)
-            if iterable is None or isinstance(getattr(binding.node, "target", None), (ast.Tuple, ast.List)):
+            target = binding.node.target if binding.kind is BindingKind.FOR else binding.node
+            if iterable is None or isinstance(target, (ast.Tuple, ast.List)):
                 return None
             return iterable.instance() if iterable.kind in (Orm.QUERYSET, Orm.ROWS) else None
         if binding.kind is BindingKind.UNPACK and binding.index == 0:
