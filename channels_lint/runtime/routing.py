@@ -506,18 +506,21 @@ def find_redos(regex: str, *, fullmatch: bool = True) -> ReDoSRisk | None:
     parsed = _parse(regex)
     if parsed is None:
         return None
-    flags = getattr(getattr(parsed, "state", None), "flags", 0) or 0
-    chars = set(_SAMPLE_CHARS)
-    for op, av in _iter_ops(parsed):
-        if op is _sre.LITERAL:
-            chars.add(chr(av))
-        elif op is _sre.RANGE:
-            chars.update((chr(av[0]), chr(av[1])))
-    for char in sorted(chars):
-        scan = _ReDoSScan(char, flags)
-        scan.sequence(parsed, fullmatch, flags)
-        if scan.found is not None:
-            return ReDoSRisk(char, scan.found)
+    try:
+        flags = getattr(getattr(parsed, "state", None), "flags", 0) or 0
+        chars = set(_SAMPLE_CHARS)
+        for op, av in _iter_ops(parsed):
+            if op is _sre.LITERAL:
+                chars.add(chr(av))
+            elif op is _sre.RANGE:
+                chars.update((chr(av[0]), chr(av[1])))
+        for char in sorted(chars):
+            scan = _ReDoSScan(char, flags)
+            scan.sequence(parsed, fullmatch, flags)
+            if scan.found is not None:
+                return ReDoSRisk(char, scan.found)
+    except Exception:  # noqa: BLE001  (an unexpected parse tree: report nothing rather than fail)
+        return None
     return None
 
 
