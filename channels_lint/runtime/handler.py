@@ -269,18 +269,20 @@ class AsyncSafeMessageHandler:
         create = database_sync_to_async(self._create_sync)
         return await self._run(operation, lambda: create(values, key, idempotency_key), context)
 
-    async def get_messages(self, room_id: Any, limit: int = 50) -> dict[str, Any]:
+    async def get_messages(self, room_id: Any, limit: int = 50, *, after_id: Any = None) -> dict[str, Any]:
         """Return the room's latest ``limit`` messages, oldest first; never raises.
 
         Args:
             room_id: value of the room field (pk for a foreign key).
             limit: 1 to 1000 (clamped).
+            after_id: when given, the first ``limit`` messages whose primary key is greater, in
+                primary-key order (a client or consumer catching up after an outage).
 
         Returns:
             ``{"ok": True, "room_id": room_id, "messages": [ {...}, ... ]}`` or an error dict.
         """
         operation = "get_messages"
-        context = {"room_id": room_id, "limit": limit}
+        context = {"room_id": room_id, "limit": limit, "after_id": after_id}
         try:
             limit = min(1000, max(1, int(limit)))
         except (TypeError, ValueError):
@@ -288,7 +290,7 @@ class AsyncSafeMessageHandler:
         from channels.db import database_sync_to_async
 
         fetch = database_sync_to_async(self._list_sync)
-        return await self._run(operation, lambda: fetch(room_id, limit), context)
+        return await self._run(operation, lambda: fetch(room_id, limit, after_id), context)
 
     async def handle_message_creation(self, message_data: Any) -> dict[str, Any]:
         """Validate a client's message dict and store it (see :meth:`create_message`); never raises.
@@ -468,18 +470,18 @@ class AsyncSafeMessageHandler:
             return None
         return {**receipt.result, "duplicate": True}
 
-    def _list_sync(self, room_id: Any, limit: int) -> dict[str, Any]:
+    def _list_sync(self, room_id: Any, limit: int, after_id: Any = None) -> dict[str, Any]:
         from .errors import _reset_connection_if_broken
 
         try:
-            order = self.fields.get("created_at")
-            ordering = (f"-{order}", "-pk") if order else ("-pk",)
-            rows = list(
-                self.model._default_manager.using(self.using)
-                .filter(**{self._attname("room"): room_id})
-                .order_by(*ordering)[:limit]
-            )
-            return {"ok": True, "room_id": room_id, "messages": [self.serialize_message(row) for row in reversed(rows)]}
+            rows = self.model._default_manager.using(self.using).filter(**{self._attname("room"): room_id})
+            if after_id is not None:
+                rows = list(rows.filter(pk__gt=after_id).order_by("pk")[:limit])
+            else:
+                order = self.fields.get("created_at")
+                ordering = (f"-{order}", "-pk") if order else ("-pk",)
+                rows = list(rows.order_by(*ordering)[:limit])[::-1]
+            return {"ok": True, "room_id": room_id, "messages": [self.serialize_message(row) for row in rows]}
         except Exception:
             _reset_connection_if_broken(self.using)
             raise

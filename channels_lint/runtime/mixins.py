@@ -144,7 +144,8 @@ class OutboundQueue:
 
     def put(self, kind: str, target: str, message: dict) -> asyncio.Future:
         """Append a send; returns a future resolved with ``True`` once sent, ``False`` once the
-        caller should stop waiting (still queued), or the permanent exception.
+        caller should stop waiting (still queued: after ``policy.attempts`` failed tries, or at
+        once while an earlier item is waiting out an outage), or the permanent exception.
 
         Raises:
             asyncio.QueueFull: ``max_size`` items are already waiting.
@@ -155,6 +156,11 @@ class OutboundQueue:
         if len(self._items) >= self.max_size:
             raise asyncio.QueueFull(f"{len(self._items)} channel-layer sends are already waiting")
         item = _Item(kind, target, message)
+        if self._items and _released(self._items[0].settled):
+            # the head is already waiting out an outage: this item goes after it anyway, so its
+            # caller need not wait for it (it is accepted and will be sent in order)
+            self.stats["queued"] += 1
+            item.settled.set_result(False)
         self._items.append(item)
         if self._wakeup is None:
             self._wakeup = asyncio.Event()
@@ -259,6 +265,11 @@ class OutboundQueue:
             await self.on_event(kind, item, exc)
         except Exception:  # recording must never stop delivery
             _log.exception("outbound queue event hook failed")
+
+
+def _released(future: asyncio.Future) -> bool:
+    """True when the caller of this item was released while the item is still unsent."""
+    return future.done() and not future.cancelled() and future.exception() is None and future.result() is False
 
 
 # ------------------------------------------------------------------------------ tracked layer
@@ -517,7 +528,19 @@ class ResilientConsumerBase:
             if self._receive_failures:
                 self._receive_failures = 0
                 await self._rejoin_groups()
+                try:
+                    await self.on_channel_layer_recovered()
+                except Exception as exc:
+                    await self._record(exc, operation="on_channel_layer_recovered", recovery_action="none")
             return message
+
+    async def on_channel_layer_recovered(self) -> None:
+        """Called once the channel layer answers again after an outage (groups already re-added),
+        before the next event is dispatched. Override it to catch up on what the outage may have
+        swallowed: channels_redis pops a message with ``BZPOPMIN`` before it reaches the consumer,
+        so a message in flight when the connection broke is gone (channels_redis 4.3.0
+        ``core.py`` ``_brpop_with_clean``). The example consumer re-reads the room's messages
+        stored after the last one it delivered. Errors raised here are recorded, never raised."""
 
     async def _rejoin_groups(self) -> None:
         for group in list(self._joined_groups):
