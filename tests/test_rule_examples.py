@@ -36,8 +36,21 @@ def own_findings(rule: type[Rule], source: str, path: str | None = None):
     return [v for v in lint(Source.from_text(source), path=path) if v.code == rule.code]
 
 
+ERROR_MARK = re.compile(r"# error(?::\s*(\d+))?\s*$")
+
+
+def marks(source: str) -> dict[int, int | None]:
+    """``line -> column`` (1-based, or ``None`` for any) of every ``# error`` mark."""
+    found = {}
+    for number, line in enumerate(source.splitlines(), 1):
+        match = ERROR_MARK.search(line)
+        if match:
+            found[number] = int(match.group(1)) if match.group(1) else None
+    return found
+
+
 def marked_lines(source: str) -> set[int]:
-    return {number for number, line in enumerate(source.splitlines(), 1) if line.rstrip().endswith("# error")}
+    return set(marks(source))
 
 
 VALID = [pytest.param(rule, source, id=f"{rule.code}-valid-{i}") for rule in RULES for i, source in enumerate(rule.valid)]
@@ -53,7 +66,13 @@ def test_valid_example_is_silent(rule: type[Rule], source: str, tmp_path: Path) 
 @pytest.mark.parametrize(("rule", "case"), INVALID)
 def test_invalid_example_reports_marked_lines(rule, case, tmp_path: Path) -> None:
     assert marked_lines(case.source), "an invalid example needs lines marked # error"
-    assert {v.line for v in own_findings(rule, case.source, example_path(rule, tmp_path))} == marked_lines(case.source)
+    findings = own_findings(rule, case.source, example_path(rule, tmp_path))
+    assert {v.line for v in findings} == marked_lines(case.source)
+    for line, column in marks(case.source).items():
+        if column is not None:
+            assert column in {v.col + 1 for v in findings if v.line == line}, f"no finding at {line}:{column}"
+    if case.messages:
+        assert [v.message for v in findings] == list(case.messages)
 
 
 @pytest.mark.parametrize(("rule", "case"), FIXED)

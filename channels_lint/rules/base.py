@@ -3,8 +3,9 @@
 Docs are the class docstring in ruff's format (``## What it does``, ``## Why is this bad?``,
 ``## Example`` + ``Use instead:``, ``## Fix safety``, optional ``## Known problems``).
 ``valid`` and ``invalid`` examples feed the generated tests in ``tests/test_rule_examples.py``:
-each line of an invalid example that must be reported ends with ``# error``, and
-``Invalid.fixed`` is the exact output of ``channels-lint fix`` when the rule has a fix.
+each line of an invalid example that must be reported ends with ``# error`` (``# error: COL``
+pins the column), ``Invalid.fixed`` is the exact output of ``channels-lint fix`` when the rule
+has a fix, and ``Invalid.messages`` pins the messages.
 """
 
 from __future__ import annotations
@@ -36,10 +37,16 @@ def _rename(edit: Edit, name: str, alias: str) -> Edit:
 
 @dataclass(frozen=True)
 class Invalid:
-    """An example that must be reported on every line marked ``# error``."""
+    """An example that must be reported on every line marked ``# error`` (or ``# error: COL``,
+    the 1-based column flake8 prints, when the column matters).
+
+    ``fixed`` is the exact output of ``channels-lint fix --unsafe-fixes --select CODE``;
+    ``messages``, when given, the exact messages of the rule's findings in report order.
+    """
 
     source: str
     fixed: str | None = None
+    messages: tuple[str, ...] = ()
 
 
 class Rule:

@@ -168,9 +168,13 @@ from channels.generic.websocket import WebsocketConsumer
 
 class S(WebsocketConsumer):
     def connect(self):
-        login(self.scope, self.scope["user"])  # error
+        login(self.scope, self.scope["user"])  # error: 9
         self.accept()
 """,
+            messages=(
+                "coroutine function `login` returns a coroutine that sync code never awaits, so it never runs; "
+                "use `async_to_sync(login)(...)`",
+            ),
             fixed="""
 from channels.auth import login
 from channels.generic.websocket import WebsocketConsumer
@@ -178,7 +182,7 @@ from asgiref.sync import async_to_sync
 
 class S(WebsocketConsumer):
     def connect(self):
-        async_to_sync(login)(self.scope, self.scope["user"])  # error
+        async_to_sync(login)(self.scope, self.scope["user"])  # error: 9
         self.accept()
 """,
         ),
