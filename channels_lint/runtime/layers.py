@@ -90,12 +90,30 @@ class StrictInMemoryChannelLayer(InMemoryChannelLayer):
     async def send(self, channel: str, message: dict[str, Any]) -> None:
         """Validate and round-trip ``message`` through msgpack, then queue the copy on ``channel``."""
         self.require_valid_channel_name(channel)
-        await super().send(channel, check_message(message))
+        await super().send(channel, _Unpacked(check_message(message)))
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         """Validate and round-trip ``message`` (even if the group is empty), then send the copy."""
         self.require_valid_group_name(group)
         await super().group_send(group, check_message(message))
+
+
+class _Unpacked(dict):  # type: ignore[type-arg]
+    """The unpacked copy, handed to ``InMemoryChannelLayer.send``, which queues ``deepcopy(message)``.
+
+    The copy is already private, so its deep copy is the plain ``dict`` itself: copying again would
+    be wasted work, and ``copy.deepcopy`` recurses once per level, so it would overflow Python's
+    recursion limit on messages msgpack accepts (up to 1024 levels).
+    """
+
+    __slots__ = ("_plain",)
+
+    def __init__(self, plain: dict[str, Any]) -> None:
+        super().__init__(plain)
+        self._plain = plain
+
+    def __deepcopy__(self, memo: dict[int, object]) -> dict[str, Any]:
+        return self._plain
 
 
 def check_message(message: object, name: str = "event") -> dict[str, Any]:
