@@ -53,6 +53,10 @@ _EXPORTS: dict[str, str] = {
     "ResilientAsyncJsonConsumerMixin": "mixins",
     "ResilientJsonConsumerMixin": "mixins",
     "runtime_settings": "conf",
+    "NotificationService": "notifications",
+    "ChannelLayerBackend": "notifications",
+    "InboxBackend": "notifications",
+    "HookBackend": "notifications",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -632,15 +632,36 @@ class ResilientConsumerBase:
         code = self.close_code if self.close_code is not None else runtime_settings()["CLOSE_CODE"]
         return code if type(code) is int else 4000
 
-    async def _send_frame(self, frame: dict) -> None:
+    async def _send_frame(self, frame: dict, *, strict: bool = False) -> None:
+        """Send ``frame`` as JSON text straight to the client (bypassing ``encode_json``).
+
+        Raises:
+            ConnectionError: only with ``strict=True``, when the frame could not be sent.
+        """
         from .serializer import dumps
 
-        if self._raw_send is None or self._closed:
+        if self._raw_send is None or self._closed or not self._accepted:
+            if strict:
+                raise ConnectionError("the WebSocket is not open")
             return
         try:
             await self._raw_send({"type": "websocket.send", "text": dumps(frame)})
         except Exception as exc:  # the client is gone
-            _log.debug("could not send an error frame: %s", exc)
+            if strict:
+                raise ConnectionError(f"could not send: {exc}") from exc
+            _log.debug("could not send a frame: %s", exc)
+
+    async def _send_strict(self, frame: dict) -> None:
+        await self._send_frame(frame, strict=True)
+
+    async def _join_notifications(self, user_id: Any = None) -> int:
+        from .notifications import NotificationService, notification_group
+
+        user_id = user_id if user_id is not None else self._user_id()
+        if user_id is None:
+            return 0
+        await self.channel_layer.group_add(notification_group(user_id), self.channel_name)
+        return await NotificationService().deliver_inbox(user_id, self._send_strict)
 
     async def _close(self, code: int, reason: str = "") -> None:
         if self._raw_send is None or self._closed:
@@ -704,6 +725,21 @@ class ResilientAsyncJsonConsumerMixin(ResilientConsumerBase):
         await self.receive_json(check.data, **kwargs)  # type: ignore[attr-defined]
 
 
+    async def join_notifications(self, user_id: Any = None) -> int:
+        """Join the user's notification group and send the notifications waiting in the inbox.
+
+        Call it after ``accept()``. ``user_id`` defaults to the authenticated ``scope["user"]``'s
+        pk. Returns how many inbox notifications were sent (each then marked delivered); live
+        ones arrive as ``{"type": "notification", "id", "payload"}`` frames through
+        :meth:`notification_message`. Never raises for a delivery problem (recorded instead).
+        """
+        return await self._join_notifications(user_id)
+
+    async def notification_message(self, event: dict) -> None:
+        """Channel-layer event ``notification.message`` (from the notification service)."""
+        await self._send_frame({"type": "notification", "id": event.get("id"), "payload": event.get("payload")})
+
+
 class ResilientJsonConsumerMixin(ResilientConsumerBase):
     """For the sync ``JsonWebsocketConsumer``: the same behaviour. Its handlers run in a worker
     thread (channels 4.3.2 ``SyncConsumer.dispatch`` is ``database_sync_to_async``); errors are
@@ -722,6 +758,18 @@ class ResilientJsonConsumerMixin(ResilientConsumerBase):
             self.send(text_data=dumps(check.error_frame()))  # type: ignore[attr-defined]
             return
         self.receive_json(check.data, **kwargs)  # type: ignore[attr-defined]
+
+    def join_notifications(self, user_id: Any = None) -> int:
+        """Sync :meth:`ResilientAsyncJsonConsumerMixin.join_notifications` (call it after ``accept()``)."""
+        from asgiref.sync import async_to_sync
+
+        return async_to_sync(self._join_notifications)(user_id)
+
+    def notification_message(self, event: dict) -> None:
+        """Channel-layer event ``notification.message`` (from the notification service)."""
+        from .serializer import dumps
+
+        self.send(text_data=dumps({"type": "notification", "id": event.get("id"), "payload": event.get("payload")}))  # type: ignore[attr-defined]
 
 
 async def _bounded(awaitable: Awaitable[Any], seconds: float) -> None:
