@@ -613,9 +613,7 @@ def graphs(draw: st.DrawFn, base: st.SearchStrategy[object], cycles: bool = True
 # Built by a function: Hypothesis cannot repr an int past the 4300-digit limit in a strategy.
 HUGE_INTS = st.integers(min_value=4300, max_value=6000).map(lambda digits: 10**digits + 1) | st.sampled_from([-(2**64), 2**200])
 ANY_VALUES = graphs(st.one_of(VALUES, st.tuples(VALUES, HUGE_INTS).map(list)))
-SERIALIZERS = st.builds(
-    JSONSerializer, sort_keys=st.booleans(), max_depth=st.sampled_from([1, 2, 3, 5, MAX_DEPTH, 500])
-)
+SERIALIZERS = st.builds(JSONSerializer, sort_keys=st.booleans(), max_depth=st.sampled_from([1, 2, 3, 5, MAX_DEPTH, 500]))
 
 
 def reject_constant(name: str) -> object:

@@ -179,5 +179,11 @@ def test_runtime_import_does_not_import_models_or_mixins() -> None:
     )
     assert process.returncode == 0, process.stderr
     assert process.stdout.split("\n")[0] == str(
-        ["AsyncSafeJsonConsumerMixin", "SafeJsonConsumerMixin", "SerializableModelMixin", "StrictInMemoryChannelLayer", "encode_or_fallback"]
+        [
+            "AsyncSafeJsonConsumerMixin",
+            "SafeJsonConsumerMixin",
+            "SerializableModelMixin",
+            "StrictInMemoryChannelLayer",
+            "encode_or_fallback",
+        ]
     )

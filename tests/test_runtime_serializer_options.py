@@ -219,7 +219,9 @@ def test_convert_false_cycle_and_long_path() -> None:
     frame = json.loads(JSONSerializer(convert=False).encode_or_fallback(cyclic))
     assert frame["reason"] == 'value["a"][1]: refers back to a container it is inside (a cycle) (convert=False)'
     deep = json.loads(JSONSerializer(convert=False, max_depth=50).encode_or_fallback(nested_lists(60)))
-    assert deep["reason"] == "value[0][0][0][0][0][0]…(38 more)…[0][0][0][0][0][0]: nested deeper than max_depth=50 (convert=False)"
+    assert (
+        deep["reason"] == "value[0][0][0][0][0][0]…(38 more)…[0][0][0][0][0][0]: nested deeper than max_depth=50 (convert=False)"
+    )
 
 
 def test_hostile_values_never_raise() -> None:
@@ -240,7 +242,13 @@ def test_hostile_values_never_raise() -> None:
 # --- the module functions are the default instance ----------------------------------------------
 
 
-@given(st.recursive(st.none() | st.integers() | st.floats() | st.text() | st.dates() | st.decimals(), lambda c: st.lists(c) | st.dictionaries(st.integers() | st.text(), c), max_leaves=15))
+@given(
+    st.recursive(
+        st.none() | st.integers() | st.floats() | st.text() | st.dates() | st.decimals(),
+        lambda c: st.lists(c) | st.dictionaries(st.integers() | st.text(), c),
+        max_leaves=15,
+    )
+)
 def test_property_module_functions_match_the_default_instance(value: object) -> None:
     """The module-level functions behave exactly as a default JSONSerializer (backward compatible)."""
     default = JSONSerializer()

@@ -40,17 +40,14 @@ class NamelessUnprintable(metaclass=RaisingNameMeta):
         raise RuntimeError("no str")
 
 
-
 class SurrogateUnprintable(metaclass=SurrogateNameMeta):
     def __str__(self) -> str:
         raise RuntimeError("no str")
 
 
-
 class NamelessPrintable(metaclass=RaisingNameMeta):
     def __str__(self) -> str:
         return "printable"
-
 
 
 def run(thunk: Callable[[], object]) -> object:

@@ -39,8 +39,7 @@ def _check_consumer_class(cls: type, mixin: type, wrong_base: type, right_base: 
     """Raise ``TypeError`` if ``cls`` combines ``mixin`` with the wrong base or lets the base shadow it."""
     if issubclass(cls, wrong_base):
         raise TypeError(
-            f"{cls.__qualname__}: {mixin.__name__} is for {right_base.__name__}; "
-            f"use {right_mixin} with {wrong_base.__name__}"
+            f"{cls.__qualname__}: {mixin.__name__} is for {right_base.__name__}; use {right_mixin} with {wrong_base.__name__}"
         )
     for klass in cls.__mro__:
         if "encode_json" in vars(klass):

@@ -81,7 +81,7 @@ class SerializableModelMixin:
         result = safe_serialize(data)
         return result if isinstance(result, dict) else {}
 
-    def to_websocket_message(self, type: str) -> dict[str, object]:  # noqa: A002 - the event's key
+    def to_websocket_message(self, type: str) -> dict[str, object]:
         """Return a channel-layer event carrying :meth:`to_dict`.
 
         Args:

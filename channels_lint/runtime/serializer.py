@@ -57,7 +57,7 @@ from collections.abc import Callable, Mapping
 from datetime import date, time, timedelta
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Union
+from typing import Any
 from uuid import UUID
 
 from .frames import error_frame
@@ -115,7 +115,7 @@ _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
 _EXPAND = object()  # _leaf() result for values that have children or unwrap to another value
 
-_Target = Union[list[object], dict[str, object]]
+_Target = list[object] | dict[str, object]
 _Child = tuple[object, _Target, Any]  # (value, target container, slot in it)
 
 
@@ -151,7 +151,7 @@ class JSONSerializer:
     itself checked against ``max_bytes``; its ``reason`` names keys of the payload but no values.
     """
 
-    __slots__ = ("_sort_keys", "_max_depth", "_max_bytes", "_convert")
+    __slots__ = ("_convert", "_max_bytes", "_max_depth", "_sort_keys")
 
     def __init__(
         self,
@@ -507,7 +507,7 @@ def encode_or_fallback(obj: object) -> str:
 class _Frame:
     """A container or wrapper being converted: where its result goes, and what its subtree holds."""
 
-    __slots__ = ("value", "depth", "target", "slot", "height", "truncated")
+    __slots__ = ("depth", "height", "slot", "target", "truncated", "value")
 
     def __init__(self, value: object, depth: int, target: _Target, slot: Any) -> None:
         self.value = value
@@ -521,7 +521,7 @@ class _Frame:
 class _Done:
     """A finished conversion, kept for shared references to the same object."""
 
-    __slots__ = ("value", "result", "height", "truncated", "depth")
+    __slots__ = ("depth", "height", "result", "truncated", "value")
 
     def __init__(self, frame: _Frame) -> None:
         self.value = frame.value  # keeps the object alive, so that its id is not reused
@@ -541,7 +541,7 @@ class _Converter:
     and once in total when nothing was cut.
     """
 
-    __slots__ = ("max_depth", "stack", "frames", "on_path", "done", "done_at_depth")
+    __slots__ = ("done", "done_at_depth", "frames", "max_depth", "on_path", "stack")
 
     def __init__(self, max_depth: int) -> None:
         self.max_depth = max_depth
