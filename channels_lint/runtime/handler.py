@@ -442,9 +442,9 @@ class AsyncSafeMessageHandler:
             raise
 
     def _create_in_transaction(self, values: dict[str, Any], key: str | None, client_id: Any) -> dict[str, Any]:
-        existing = self._receipt(key)
-        if existing is not None:
-            return existing
+        # No receipt lookup first: a repeated key makes the receipt INSERT fail (unique), which
+        # rolls the new message back too, and _create_sync then returns the stored receipt. One
+        # query less on the normal path.
         instance = self.model(**values)
         instance.full_clean(validate_unique=False, validate_constraints=False)
         instance.save(using=self.using)
