@@ -116,7 +116,7 @@ def test_a_part_whose_str_raises_is_replaced(caplog):
 
 def test_names_are_the_same_in_another_process():
     parts = ("chat", "café ☕", "x" * 120)
-    code = "from channels_lint.runtime import safe_group_name; print(safe_group_name(*%r))" % (parts,)
+    code = f"from channels_lint.runtime import safe_group_name; print(safe_group_name(*{parts!r}))"
     other = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,
@@ -173,7 +173,9 @@ async def test_property_redis_layer_accepts_the_names(parts):
     from channels_redis.core import RedisChannelLayer
 
     require_service("Redis", REDIS_HOST, REDIS_PORT)  # the redis_url fixture cannot be used under @given
-    layer = RedisChannelLayer(hosts=[f"redis://{REDIS_HOST}:{REDIS_PORT}/0"], prefix=f"channels-lint-groups-{uuid.uuid4().hex[:8]}")
+    layer = RedisChannelLayer(
+        hosts=[f"redis://{REDIS_HOST}:{REDIS_PORT}/0"], prefix=f"channels-lint-groups-{uuid.uuid4().hex[:8]}"
+    )
     try:
         name = safe_group_name(*parts)
         channel = await layer.new_channel()
@@ -196,7 +198,6 @@ async def test_property_redis_layer_accepts_the_names(parts):
         (b"room=&flag", {"room": [""], "flag": [""]}),
         (b"q=a+b%2Bc", {"q": ["a b+c"]}),
         (b"name=caf%C3%A9", {"name": ["café"]}),
-        ("name=caf%C3%A9".encode(), {"name": ["café"]}),
         ("name=café".encode(), {"name": ["café"]}),  # raw UTF-8 bytes some clients send
         (b"name=%FF%FE", {"name": ["\ufffd\ufffd"]}),
         (b"name=\xff", {"name": ["\ufffd"]}),

@@ -206,7 +206,13 @@ def test_validate_all_patterns_on_the_broken_project():
 
 
 def test_validate_all_patterns_on_the_fixed_project():
-    assert V.validate_all_patterns(fixed.application) == {"valid": True, "routes": 18, "errors": [], "warnings": [], "problems": []}
+    assert V.validate_all_patterns(fixed.application) == {
+        "valid": True,
+        "routes": 18,
+        "errors": [],
+        "warnings": [],
+        "problems": [],
+    }
 
 
 def test_walk_shapes():
@@ -225,11 +231,13 @@ def test_walk_shapes():
         ("channels_lint.W004", "a"),
         ("channels_lint.E004", "a['websocket'].routes[0]"),
     ]
-    assert [(p.id, p.location) for p in V.check_application(ProtocolTypeRouter({"http": echo, "websocket": EchoConsumer}), name="a")] == [
-        ("channels_lint.E005", "a['websocket']")
-    ]
+    assert [
+        (p.id, p.location) for p in V.check_application(ProtocolTypeRouter({"http": echo, "websocket": EchoConsumer}), name="a")
+    ] == [("channels_lint.E005", "a['websocket']")]
     shadow = [re_path(r"", echo), path("later/", echo)]
-    assert [(p.id, p.location) for p in V.check_application(URLRouter(shadow), name="r")] == [("channels_lint.W002", "r.routes[1]")]
+    assert [(p.id, p.location) for p in V.check_application(URLRouter(shadow), name="r")] == [
+        ("channels_lint.W002", "r.routes[1]")
+    ]
     # a nested router that does not match lets the next route try: no shadowing
     nested_first = URLRouter([re_path(r"^ws/", URLRouter([path("a/", echo)])), re_path(r"^ws/", echo)])
     assert V.check_application(nested_first) == []
@@ -300,7 +308,11 @@ LITERAL = st.from_regex(r"[a-z0-9_-]{1,6}", fullmatch=True)
 CONVERTERS = {
     "int": (st.integers(0, 10**6).map(str), r"[0-9]+", int),
     "slug": (st.from_regex(r"[-a-zA-Z0-9_]{1,6}", fullmatch=True), r"[-a-zA-Z0-9_]+", str),
-    "str": (st.text(st.characters(exclude_characters="/", exclude_categories=["Cs", "Cc"]), min_size=1, max_size=6), r"[^/]+", str),
+    "str": (
+        st.text(st.characters(exclude_characters="/", exclude_categories=["Cs", "Cc"]), min_size=1, max_size=6),
+        r"[^/]+",
+        str,
+    ),
 }
 
 

@@ -54,7 +54,7 @@ REJECTED = [
     (b"\xff\xfe{}", "invalid_utf8"),
     (b'{"a": "\xc3"}', "invalid_utf8"),
     ('{"a": "\\ud800"}', "invalid_utf8"),  # a lone surrogate escape: msgpack cannot encode it
-    ("{\"a\": \"\ud800\"}", "invalid_utf8"),  # the same character given directly
+    ('{"a": "\ud800"}', "invalid_utf8"),  # the same character given directly
     ({"a": "\udfff"}, "invalid_utf8"),
     ("not json", "invalid_json"),
     ("{'a': 1}", "invalid_json"),
@@ -116,7 +116,7 @@ def test_a_deep_frame_is_rejected_before_json_loads_could_recurse():
 
 
 def test_brackets_inside_strings_do_not_count_as_depth():
-    text = json.dumps({"a": "[" * 1000, "b": "\\\"[[[[", "c": "{{{{"})
+    text = json.dumps({"a": "[" * 1000, "b": '\\"[[[[', "c": "{{{{"})
     assert extract_message_data(text) == json.loads(text)
 
 
@@ -277,7 +277,9 @@ def test_callable_schema():
         raise RuntimeError("internal detail")
 
     assert check_message_data('{"a": 1}', schema=reject).reason == "The message was rejected: a must be even."
-    assert check_message_data('{"a": 1}', schema=django_reject).reason == "The message was rejected: first problem second problem."
+    assert (
+        check_message_data('{"a": 1}', schema=django_reject).reason == "The message was rejected: first problem second problem."
+    )
     hidden = check_message_data('{"a": 1}', schema=broken)
     assert (hidden.error, hidden.reason) == ("invalid_data", "The message was rejected: rejected (RuntimeError).")
     assert check_message_data('{"a": 1}', schema=lambda d: [1]).error == "invalid_requirement"
@@ -298,7 +300,7 @@ def test_long_schema_reasons_are_cut():
 
 
 def test_an_internal_failure_is_reported_not_raised(monkeypatch, caplog):
-    import channels_lint.runtime.validation as validation
+    from channels_lint.runtime import validation
 
     def explode(*args):
         raise MemoryError
@@ -397,7 +399,7 @@ json_values = st.recursive(
 deep_frames = st.builds(
     lambda depth, opener, inner: opener * depth + inner,
     st.integers(0, 5000),
-    st.sampled_from(["[", "{\"a\":", "[{\"b\":"]),
+    st.sampled_from(["[", '{"a":', '[{"b":']),
     st.sampled_from(["", "1", "]" * 3, "}"]),
 )
 huge_numbers = st.builds(
@@ -407,8 +409,9 @@ huge_numbers = st.builds(
 )
 decoded_values = st.recursive(
     json_scalars | st.sets(st.integers(), max_size=2) | st.binary(max_size=4),
-    lambda children: st.lists(children, max_size=3)
-    | st.dictionaries(st.text(max_size=3) | st.integers() | st.none(), children, max_size=3),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=3) | st.integers() | st.none(), children, max_size=3)
+    ),
     max_leaves=20,
 )
 big_frames = st.integers(DEFAULT_MAX_BYTES - 12, DEFAULT_MAX_BYTES).map(lambda n: '{"a":"' + "x" * n + '"}')
@@ -493,8 +496,10 @@ safe_objects = st.dictionaries(
     st.text(st.characters(exclude_categories=["Cs"]), max_size=5),
     st.recursive(
         safe_scalars,
-        lambda children: st.lists(children, max_size=4)
-        | st.dictionaries(st.text(st.characters(exclude_categories=["Cs"]), max_size=5), children, max_size=4),
+        lambda children: (
+            st.lists(children, max_size=4)
+            | st.dictionaries(st.text(st.characters(exclude_categories=["Cs"]), max_size=5), children, max_size=4)
+        ),
         max_leaves=30,
     ),
     max_size=5,

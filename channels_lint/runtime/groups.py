@@ -145,6 +145,6 @@ def safe_query_params(scope: object, *, max_fields: int = 1000) -> dict[str, lis
         limit = max(int(max_fields), 0)
         fields = text.split("&", limit)[:limit]
         return parse_qs("&".join(fields), keep_blank_values=True, encoding="utf-8", errors="replace")
-    except Exception:  # noqa: BLE001  (never raise into a consumer)
+    except Exception:  # never raise into a consumer
         logger.exception("channels_lint: parsing the query string failed")
         return {}

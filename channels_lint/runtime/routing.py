@@ -61,6 +61,8 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from django.urls.resolvers import RegexPattern, RoutePattern, URLPattern, URLResolver
 
+from channels_lint.runtime.validation import safe_get_attribute
+
 try:  # Python 3.11+
     from re import _constants as _sre
     from re import _parser as _sre_parse
@@ -257,8 +259,10 @@ def _pattern_problems(p: _Pattern, *, endpoint_target: bool) -> list[tuple[str, 
             found.append(
                 (
                     "channels_lint.W001",
-                    f"{shown} is anchored at neither end, so it matches any path that merely contains it "
-                    "(Django's RegexPattern.match uses search() unless the regex ends with '$').",
+                    (
+                        f"{shown} is anchored at neither end, so it matches any path that merely contains it "
+                        "(Django's RegexPattern.match uses search() unless the regex ends with '$')."
+                    ),
                     f"Anchor it: re_path(r'^{p.text}$').",
                 )
             )
@@ -267,8 +271,10 @@ def _pattern_problems(p: _Pattern, *, endpoint_target: bool) -> list[tuple[str, 
             found.append(
                 (
                     "channels_lint.W003",
-                    f"The regex of {shown} can backtrack exponentially ({risk.reason} on runs of {risk.char!r}); "
-                    "a crafted path of a few dozen characters blocks the event loop.",
+                    (
+                        f"The regex of {shown} can backtrack exponentially ({risk.reason} on runs of {risk.char!r}); "
+                        "a crafted path of a few dozen characters blocks the event loop."
+                    ),
                     "Remove the nested or overlapping quantifier: write (a+) or [ab]+ instead of (a+)+ or (a|ab?)+.",
                 )
             )
@@ -281,8 +287,10 @@ def _pattern_problems(p: _Pattern, *, endpoint_target: bool) -> list[tuple[str, 
         found.append(
             (
                 "channels_lint.E003",
-                f"{shown} contains regex syntax ({syntax}); path() escapes it and matches it literally, so the route "
-                "never matches a real URL.",
+                (
+                    f"{shown} contains regex syntax ({syntax}); path() escapes it and matches it literally, so the route "
+                    "never matches a real URL."
+                ),
                 "Use re_path(r'...') for a regex, or path() with converters such as <int:id> and <slug:name>.",
             )
         )
@@ -301,8 +309,10 @@ def _pattern_problems(p: _Pattern, *, endpoint_target: bool) -> list[tuple[str, 
 def _leading_slash(shown: str) -> tuple[str, str, str]:
     return (
         "channels_lint.E004",
-        f"{shown} starts with '/', but URLRouter strips leading slashes from the path before matching "
-        "(channels/routing.py L105-106), so it can never match.",
+        (
+            f"{shown} starts with '/', but URLRouter strips leading slashes from the path before matching "
+            "(channels/routing.py L105-106), so it can never match."
+        ),
         "Remove the leading '/'.",
     )
 
@@ -402,7 +412,11 @@ def _char_matches(char: str, op: Any, av: Any, flags: int) -> bool:
                 hit = hit or same(item_av)
             elif item_op is _sre.RANGE:
                 low, high = item_av
-                hit = hit or low <= ord(char) <= high or (ignore_case and any(low <= ord(c) <= high for c in (char.lower(), char.upper())))
+                hit = (
+                    hit
+                    or low <= ord(char) <= high
+                    or (ignore_case and any(low <= ord(c) <= high for c in (char.lower(), char.upper())))
+                )
             elif item_op is _sre.CATEGORY:
                 regex = _CATEGORIES.get(item_av)
                 hit = hit or bool(regex is not None and regex.fullmatch(char))
@@ -558,10 +572,7 @@ def _inner(app: object) -> object | None:
     if isinstance(app, type) or inspect.isroutine(app):
         return None
     for attribute in ("inner", "application", "app"):
-        try:
-            value = getattr(app, attribute, None)
-        except Exception:  # noqa: BLE001
-            continue
+        value = safe_get_attribute(app, attribute)
         if value is not None and value is not app and callable(value):
             return value
     return None
@@ -593,8 +604,10 @@ def _target_problems(target: object, shown: str) -> list[tuple[str, str, str]]:
         return [
             (
                 "channels_lint.E005",
-                f"{shown} points at the consumer class {cls.__name__} itself; Channels calls it as an ASGI app "
-                "and the connection fails with TypeError.",
+                (
+                    f"{shown} points at the consumer class {cls.__name__} itself; Channels calls it as an ASGI app "
+                    "and the connection fails with TypeError."
+                ),
                 f"Route {cls.__name__}.as_asgi() instead (Channels >= 3).",
             )
         ]
@@ -756,7 +769,9 @@ class RoutingValidator:
             return self._count_routes(inner, seen, depth + 1) if inner is not None else 0
         return len(routes) + sum(self._count_routes(_unwrap(getattr(r, "callback", None))[0], seen, depth + 1) for r in routes)
 
-    def _walk_app(self, app: object, loc: str, protocol: str | None, out: list[RouteProblem], seen: frozenset[int], depth: int) -> None:
+    def _walk_app(
+        self, app: object, loc: str, protocol: str | None, out: list[RouteProblem], seen: frozenset[int], depth: int
+    ) -> None:
         if id(app) in seen or depth > _MAX_NESTING:
             return
         seen = seen | {id(app)}
@@ -769,7 +784,7 @@ class RoutingValidator:
                         "channels_lint.W004",
                         "The ProtocolTypeRouter has no 'http' entry; Channels 4 no longer adds Django's handler, "
                         "so every HTTP request fails with \"No application configured for scope type 'http'\".",
-                        "Add \"http\": get_asgi_application() (django.core.asgi), unless another server handles HTTP.",
+                        'Add "http": get_asgi_application() (django.core.asgi), unless another server handles HTTP.',
                         loc,
                         app,
                     )
@@ -790,7 +805,9 @@ class RoutingValidator:
         for entry in _target_problems(app, f"The {protocol or 'ASGI'} application"):
             out.append(_problem(*entry, loc, app))
 
-    def _walk_routes(self, routes: list[object], loc: str, protocol: str | None, out: list[RouteProblem], seen: frozenset[int], depth: int) -> None:
+    def _walk_routes(
+        self, routes: list[object], loc: str, protocol: str | None, out: list[RouteProblem], seen: frozenset[int], depth: int
+    ) -> None:
         earlier: dict[tuple[str, str, bool], int] = {}
         catch_all: tuple[int, str] | None = None
         for index, route in enumerate(routes):
@@ -812,17 +829,14 @@ class RoutingValidator:
             if nested:
                 found += _nested_problems(normalized, target, wrappers, shown)
             everything = _matches_everything(normalized)
-            if (
-                protocol == "http"
-                and ASGIHandler is not None
-                and isinstance(target, ASGIHandler)
-                and not everything
-            ):
+            if protocol == "http" and ASGIHandler is not None and isinstance(target, ASGIHandler) and not everything:
                 found.append(
                     (
                         "channels_lint.W005",
-                        f"Django's ASGI application is routed under {shown}, which is not a catch-all, so every other "
-                        "HTTP path gets no route and fails.",
+                        (
+                            f"Django's ASGI application is routed under {shown}, which is not a catch-all, so every other "
+                            "HTTP path gets no route and fails."
+                        ),
                         "Route it last as re_path(r'', django_asgi_app), or give it to ProtocolTypeRouter as \"http\".",
                     )
                 )
@@ -858,7 +872,9 @@ def _problem(problem_id: str, message: str, hint: str, location: str, obj: objec
 
 
 def _include_problem(route: object) -> tuple[str, str, str]:
-    shown = _route_display("route" if isinstance(getattr(route, "pattern", None), RoutePattern) else "regex", str(getattr(route, "pattern", "")))
+    shown = _route_display(
+        "route" if isinstance(getattr(route, "pattern", None), RoutePattern) else "regex", str(getattr(route, "pattern", ""))
+    )
     return (
         "channels_lint.E006",
         f"{shown} uses include(), which URLRouter rejects with ImproperlyConfigured (channels/routing.py L85-89).",
@@ -895,8 +911,10 @@ def _nested_problems(p: _Pattern, router: object, wrappers: list[str], shown: st
         return [
             (
                 "channels_lint.E007",
-                f"{shown} leads to a URLRouter wrapped in {wrappers[0]}; the wrapper hides the router from URLRouter, so "
-                "the path() stays an endpoint and the nested routes never match (Channels issue #1428).",
+                (
+                    f"{shown} leads to a URLRouter wrapped in {wrappers[0]}; the wrapper hides the router from URLRouter, so "
+                    "the path() stays an endpoint and the nested routes never match (Channels issue #1428)."
+                ),
                 "Use re_path(r'^prefix/', ...) without '$' for the outer route, or put the middleware outside the outer URLRouter.",
             )
         ]

@@ -56,7 +56,7 @@ import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Union
+from typing import Any
 
 from channels_lint.runtime.frames import error_frame as _error_frame
 
@@ -83,9 +83,9 @@ INT64_MIN = -(2**63)
 INT64_MAX = 2**63 - 1
 
 #: ``required`` entries: a key name, or ``(name, type)`` / ``(name, (type, ...))``.
-Requirement = Union[str, tuple[str, Union[type, None, tuple[Union[type, None], ...]]]]
+Requirement = str | tuple[str, type | None | tuple[type | None, ...]]
 #: ``schema``: a dict of key -> type, a serializer/form class, or a callable.
-Schema = Union[Mapping[str, Any], Callable[[dict[str, Any]], Any], type, None]
+Schema = Mapping[str, Any] | Callable[[dict[str, Any]], Any] | type | None
 
 _REASON_LIMIT = 200  # longest reason text taken from a schema's own error messages
 
@@ -209,7 +209,7 @@ class ConnectionValidator:
             if rejection.error == "invalid_requirement":
                 logger.error("channels_lint: %s", rejection.reason)
             return MessageCheck(None, rejection.reason, rejection.error)
-        except Exception as exc:  # noqa: BLE001  (never raise into a consumer)
+        except Exception as exc:  # never raise into a consumer
             logger.exception("channels_lint: checking a message failed")
             return MessageCheck(None, f"The message could not be checked ({type(exc).__name__}).", "invalid_data")
         return MessageCheck(data)
@@ -427,7 +427,7 @@ def _walk(data: dict[str, Any], max_depth: int, limit: int) -> None:
             raise _too_large(size, limit)
 
 
-_Types = tuple[Union[type, None], ...]
+_Types = tuple[type | None, ...]
 
 
 def _requirements(required: object) -> list[tuple[str, _Types | None]]:
@@ -436,7 +436,9 @@ def _requirements(required: object) -> list[tuple[str, _Types | None]]:
     try:
         entries = list(required)  # type: ignore[call-overload]
     except TypeError:
-        raise _Reject("invalid_requirement", f"required must be an iterable of names or (name, type) pairs, got {type(required).__name__}.") from None
+        raise _Reject(
+            "invalid_requirement", f"required must be an iterable of names or (name, type) pairs, got {type(required).__name__}."
+        ) from None
     result: list[tuple[str, _Types | None]] = []
     for entry in entries:
         if isinstance(entry, str):
@@ -452,7 +454,9 @@ def _types(name: str, spec: object) -> _Types:
     specs = spec if isinstance(spec, tuple) else (spec,)
     for item in specs:
         if item is not None and not isinstance(item, type):
-            raise _Reject("invalid_requirement", f"The type given for key {name!r} must be a type or a tuple of types, got {item!r}.")
+            raise _Reject(
+                "invalid_requirement", f"The type given for key {name!r} must be a type or a tuple of types, got {item!r}."
+            )
     return tuple(type(None) if item is None else item for item in specs)
 
 
@@ -523,7 +527,9 @@ def _apply_schema(schema: Schema, data: dict[str, Any]) -> dict[str, Any]:
             form = schema(data=data)
             valid = form.is_valid()
         except Exception as exc:  # noqa: BLE001
-            raise _Reject("invalid_data", _short(f"The message failed {schema.__name__}: {_exception_text(exc).rstrip('.')}.")) from None
+            raise _Reject(
+                "invalid_data", _short(f"The message failed {schema.__name__}: {_exception_text(exc).rstrip('.')}.")
+            ) from None
         if not valid:
             errors = _error_text(getattr(form, "errors", None) or "invalid").rstrip(".")
             raise _Reject("invalid_data", _short(f"The message failed {schema.__name__}: {errors}."))
@@ -543,7 +549,9 @@ def _apply_schema(schema: Schema, data: dict[str, Any]) -> dict[str, Any]:
         if isinstance(result, Mapping):
             return dict(result)
         raise _Reject("invalid_requirement", f"The schema returned {type(result).__name__}, not a dict or None.")
-    raise _Reject("invalid_requirement", f"schema must be a dict, a class with is_valid(), or a callable, got {type(schema).__name__}.")
+    raise _Reject(
+        "invalid_requirement", f"schema must be a dict, a class with is_valid(), or a callable, got {type(schema).__name__}."
+    )
 
 
 # -- module-level API: a default validator -----------------------------------------------------
