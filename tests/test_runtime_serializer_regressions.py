@@ -300,3 +300,20 @@ def test_property_shared_references_convert_like_copies(value: object, max_depth
     serializer = JSONSerializer(max_depth=max_depth)
     assert serializer.safe_serialize(value) == serializer.safe_serialize(tree_copy(value))
     assert serializer.validate_serializable(value) is serializer.validate_serializable(tree_copy(value))
+
+
+def test_encoding_shared_references_cannot_blow_up() -> None:
+    """The converted value shares lists (linear), but JSON text writes them out: 2**levels values.
+    Encoding counts the values first and gives the fallback frame rather than building the text.
+    (If the count were missing, these sizes stay small enough to encode: the test fails, not hangs.)"""
+    frame = json.loads(JSONSerializer(max_bytes=1000).encode_or_fallback(doubled(22)))
+    assert frame["error"] == "serialization_failed"
+    assert frame["reason"].startswith(f"the encoded message would be at least {2**23 - 1} bytes")
+    frame = json.loads(dumps(doubled(24)))  # no size limit: the fixed ceiling applies
+    assert frame["reason"] == (
+        f"the encoded message would hold {2**25 - 1} values (shared references written out), more than 10000000"
+    )
+    frame = json.loads(JSONSerializer(convert=False).encode_or_fallback(doubled(24)))
+    assert frame["error"] == "serialization_failed"
+    assert json.loads(dumps(doubled(10))) == json.loads(json.dumps(doubled(10)))  # small ones encode as usual
+    assert JSONSerializer(max_bytes=10**6).dumps(doubled(10)) == json.dumps(doubled(10))

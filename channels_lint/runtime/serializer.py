@@ -29,7 +29,8 @@ The output of :func:`safe_serialize` is accepted by both ``json.dumps(..., allow
   (Python's ``int``-to-``str`` digit limit, ``sys.set_int_max_str_digits``, is worked around
   without changing it).
 * Every string in the output encodes as UTF-8: lone surrogates are replaced by ``"?"`` (msgpack
-  raises ``UnicodeEncodeError`` on them, and so does Daphne 4.2.3's ``content.encode("utf8")``).
+  raises ``UnicodeEncodeError`` on them, and so does ``content.encode("utf8")`` in Daphne 4.2.3
+  ``ws_protocol.py`` ``serverSend``).
   That includes marker text built from type names, which a metaclass may fake.
 * A model instance becomes ``obj.to_dict()`` (serialized in turn) when the model defines a callable
   ``to_dict`` (see :mod:`channels_lint.runtime.models_mixin`), else ``{"pk": <pk>}``; no other field
@@ -81,6 +82,7 @@ else:
 __all__ = [
     "MAX_DEPTH",
     "MAX_DEPTH_LIMIT",
+    "MAX_EXPANDED_VALUES",
     "SERIALIZATION_FAILED",
     "JSONSerializer",
     "dumps",
@@ -103,6 +105,16 @@ MAX_DEPTH_LIMIT = 500
 msgpack 1.2.4 refuses to pack anything nested more than 1024 levels deep (``fallback.py``
 ``DEFAULT_RECURSE_LIMIT = 1024``; the C packer behaves the same, checked by experiment), and
 CPython's C JSON encoder recurses once per level, so much deeper output could not be sent.
+"""
+
+MAX_EXPANDED_VALUES = 10_000_000
+"""Most values the JSON text of one payload may hold once shared references are written out.
+
+The output of :func:`safe_serialize` may share a ``list``/``dict`` between several places (that
+keeps the conversion linear), but JSON text writes a shared value again at every place: 40 levels
+of ``a = [a, a]`` are 2**40 values. Before encoding a payload with shared references, the values
+are counted (linear time); past this number (or past ``max_bytes``, since each value takes at
+least one byte) the fallback frame is returned instead of building gigabytes of text.
 """
 
 SERIALIZATION_FAILED = "serialization_failed"
@@ -302,7 +314,8 @@ class JSONSerializer:
         Returns:
             ``json.dumps(self.safe_serialize(obj), **json_kwargs)`` (with ``convert=False``:
             ``obj`` itself, if valid), or ``json.dumps(fallback frame, **json_kwargs)`` when the
-            text would exceed ``max_bytes``, ``convert=False`` and ``obj`` is not valid, or
+            text would exceed ``max_bytes``, shared references would write out more than
+            :data:`MAX_EXPANDED_VALUES` values, ``convert=False`` and ``obj`` is not valid, or
             encoding fails. The result never contains ``NaN``/``Infinity`` literals.
 
         Raises:
@@ -318,7 +331,8 @@ class JSONSerializer:
 
         Returns:
             The same text as ``self.dumps(obj)``: the JSON of ``self.safe_serialize(obj)``, or,
-            when the payload cannot be sent at all (its text is longer than ``max_bytes``;
+            when the payload cannot be sent at all (its text is longer than ``max_bytes``; its
+            shared references would write out more than :data:`MAX_EXPANDED_VALUES` values;
             ``convert=False`` and it is not valid as is; encoding failed), the JSON text of
             ``error_frame("serialization_failed", reason)``, e.g.
             ``{"type": "error", "error": "serialization_failed", "reason": "the encoded message
@@ -350,12 +364,19 @@ class JSONSerializer:
 
     def _encode(self, obj: object, options: dict[str, Any]) -> str:
         if self._convert:
-            value = self.safe_serialize(obj)
+            converter = _Converter(self._max_depth)
+            value = converter.run(obj)
+            shared = converter.reused > 0
         else:
             problem = _first_problem(obj, self._max_depth)
             if problem is not None:
                 return self._fallback_text(f"{problem} (convert=False)", options)
-            value = obj
+            value, shared = obj, True  # validation does not say whether anything is shared
+        if shared:  # JSON has no references: the text repeats a shared value at every place
+            limit = MAX_EXPANDED_VALUES if self._max_bytes is None else min(self._max_bytes, MAX_EXPANDED_VALUES)
+            count = _expanded_count(value)
+            if count > limit:
+                return self._fallback_text(_too_many_reason(count, self._max_bytes), options)
         try:
             text = json.dumps(value, **options)
         except TypeError:
@@ -467,7 +488,8 @@ def dumps(obj: object, **json_kwargs: Any) -> str:
     """Return ``json.dumps(safe_serialize(obj), **json_kwargs)``.
 
     ``JSONSerializer().dumps(obj, **json_kwargs)``: no size limit, so the fallback frame appears
-    only if ``json.dumps`` itself fails; see :meth:`JSONSerializer.dumps`.
+    only when shared references would write out more than :data:`MAX_EXPANDED_VALUES` values or
+    ``json.dumps`` itself fails; see :meth:`JSONSerializer.dumps`.
 
     Args:
         obj: any Python value.
@@ -541,7 +563,7 @@ class _Converter:
     and once in total when nothing was cut.
     """
 
-    __slots__ = ("done", "done_at_depth", "frames", "max_depth", "on_path", "stack")
+    __slots__ = ("done", "done_at_depth", "frames", "max_depth", "on_path", "reused", "stack")
 
     def __init__(self, max_depth: int) -> None:
         self.max_depth = max_depth
@@ -550,6 +572,7 @@ class _Converter:
         self.on_path: set[int] = set()
         self.done: dict[int, _Done] = {}
         self.done_at_depth: dict[tuple[int, int], _Done] = {}
+        self.reused = 0  # how many times a finished result was reused (shared references)
 
     def run(self, obj: object) -> object:
         root: list[object] = [None]
@@ -575,6 +598,7 @@ class _Converter:
                 return _CYCLE
             reused = self._reusable(key, depth)
             if reused is not None:
+                self.reused += 1
                 self._child_finished(reused.height, reused.truncated)
                 return reused.result
             if depth >= self.max_depth:
@@ -752,6 +776,41 @@ def _type_name(value: object) -> str:
 
 def _unserializable(value: object) -> str:
     return f"<unserializable {_type_name(value)}>"
+
+
+def _expanded_count(value: object) -> int:
+    """How many values ``json.dumps(value)`` writes (shared containers counted at every place).
+
+    ``value`` is acyclic (a ``safe_serialize`` result or a validated value). Each container is
+    visited once, with a memo, so the time is linear in distinct containers while the total may be
+    astronomically larger.
+    """
+    counts: dict[int, int] = {}
+    stack: list[tuple[object, bool]] = [(value, False)]
+    while stack:
+        node, children_done = stack.pop()
+        items = node.values() if type(node) is dict else node  # type: ignore[union-attr]
+        if children_done:
+            total = 1
+            for item in items:  # type: ignore[union-attr]
+                total += counts.get(id(item), 1) if type(item) in (list, dict) else 1
+            counts[id(node)] = total
+            continue
+        if type(node) not in (list, dict) or id(node) in counts:
+            continue
+        stack.append((node, True))
+        containers = [item for item in items if type(item) in (list, dict)]  # type: ignore[union-attr]
+        stack.extend((item, False) for item in containers if id(item) not in counts)
+    return counts.get(id(value), 1)
+
+
+def _too_many_reason(count: int, max_bytes: int | None) -> str:
+    if max_bytes is not None and count > max_bytes:
+        return (
+            f"the encoded message would be at least {count} bytes (shared references written out), "
+            f"over the limit of {max_bytes} (max_bytes)"
+        )
+    return f"the encoded message would hold {count} values (shared references written out), more than {MAX_EXPANDED_VALUES}"
 
 
 # --- validation ---------------------------------------------------------------------------------
