@@ -45,6 +45,8 @@ The output of :func:`safe_serialize` is accepted by both ``json.dumps(..., allow
   ancestors) becomes ``"<cycle>"``. A container met again after its conversion finished (a shared
   reference) is converted once: its result is reused, so the output may share that ``list`` or
   ``dict`` between several places, and the work is linear in the number of distinct objects.
+  (JSON text and msgpack write a shared value out at every place; :func:`dumps` counts them first,
+  see :data:`MAX_EXPANDED_VALUES`.)
 * A container or wrapper (``Enum``, model instance) more than ``max_depth`` levels deep becomes
   ``"<max depth>"``. Any value whose conversion raises becomes ``"<unserializable TypeName>"``.
 """
