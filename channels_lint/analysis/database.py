@@ -17,18 +17,25 @@ from dataclasses import dataclass, field
 from channels_lint.analysis.context import Context, ExecutionContext
 from channels_lint.analysis.facts import (
     EVALUATING_BUILTINS,
+    FIELD_VALUE_ATTRIBUTES,
+    INFERRED_MANAGER_CALLS,
     INSTANCE_DB_METHODS,
+    QUERYSET_BUILDERS,
     QUERYSET_SQL_METHODS,
     RELATED_WRITE_METHODS,
     SYNC_ONLY_CALLS,
     TRANSACTION_ATOMIC,
+    USER_ATTRIBUTES,
     USER_DB_METHODS,
     DbEffect,
 )
 from channels_lint.analysis.flow import ValueFlow
 from channels_lint.analysis.names import Names
-from channels_lint.analysis.orm import Evidence, Orm, OrmEvidence
+from channels_lint.analysis.orm import Evidence, Orm, OrmEvidence, inferred_manager_call
 from channels_lint.analysis.syntax import Syntax, dotted
+
+#: Method names that belong to managers and querysets.
+MANAGER_CALL_NAMES = INFERRED_MANAGER_CALLS | QUERYSET_BUILDERS | QUERYSET_SQL_METHODS | RELATED_WRITE_METHODS
 
 
 class Family(enum.Enum):
@@ -92,6 +99,11 @@ class DbOperation:
     effect: DbEffect | None = None
     target: str | None = None
     scope: ast.AST | None = field(default=None, compare=False)
+    #: Only the shape of the code says it (a model the index lacks, a relation of the user
+    #: that is not one of Django's User fields): messages say "looks like".
+    inferred: bool = False
+    #: For an inferred lazy relation: the attribute read on the related object (the evidence).
+    witness: str | None = None
 
 
 class DatabaseOperations:
@@ -149,6 +161,8 @@ class DatabaseOperations:
             ):
                 return DbOperation(node=call, family=Family.API, kind=OpKind.CURSOR, shape=FixShape.NONE)
             return None
+        if receiver.inferred and receiver.kind is Orm.MANAGER and not inferred_manager_call(call):
+            return None  # `instance.data.clear()` may be a JSONField dict
         if receiver.kind is Orm.MANAGER and receiver.weak and receiver.model is None:
             if func.attr in ("add", "create"):
                 return self._method(call, Family.INSTANCE, OpKind.RELATED_WRITE, receiver)
@@ -169,7 +183,15 @@ class DatabaseOperations:
 
     @staticmethod
     def _method(call: ast.Call, family: Family, kind: OpKind, receiver: Evidence) -> DbOperation:
-        return DbOperation(node=call, family=family, kind=kind, shape=FixShape.CALL, method=call.func.attr, evidence=receiver)
+        return DbOperation(
+            node=call,
+            family=family,
+            kind=kind,
+            shape=FixShape.CALL,
+            method=call.func.attr,
+            evidence=receiver,
+            inferred=receiver.inferred,
+        )
 
     def _is_session(self, node: ast.expr) -> bool:
         """``self.scope["session"]``, or a name whose every reaching value is it."""
@@ -184,7 +206,16 @@ class DatabaseOperations:
         if evidence.relation is not None and evidence.prefetched:
             return None
         family = Family.QUERY if evidence.relation is None else Family.RELATION
-        return DbOperation(node=node, family=family, kind=kind, shape=shape, evidence=evidence, subject=subject, builtin=builtin)
+        return DbOperation(
+            node=node,
+            family=family,
+            kind=kind,
+            shape=shape,
+            evidence=evidence,
+            subject=subject,
+            builtin=builtin,
+            inferred=evidence.inferred,
+        )
 
     def _queryset(self, node: ast.expr) -> Evidence | None:
         evidence = self.orm.evidence(node)
@@ -226,23 +257,21 @@ class DatabaseOperations:
                     yield operation
 
     def _lazy_relation_loads(self) -> Iterator[DbOperation]:
-        lazy: dict[ast.Attribute, Evidence] = {}
+        lazy: dict[ast.Attribute, tuple[Evidence, str | None]] = {}
         for attribute in self.syntax.nodes(ast.Attribute):
             if not isinstance(attribute.ctx, ast.Load):
                 continue
             base = self.orm.evidence(attribute.value)
-            if (
-                base is not None
-                and base.kind is Orm.INSTANCE
-                and base.info is not None
-                and base.info.is_object_relation(attribute.attr)
-                and not base.loads(attribute.attr)
-            ):
-                lazy[attribute] = base
-        for attribute, owner in lazy.items():
+            if base is None or base.kind is not Orm.INSTANCE or base.weak or base.loads(attribute.attr):
+                continue
+            if base.info is not None and base.info.is_object_relation(attribute.attr):
+                lazy[attribute] = (base, None)
+            elif self._looks_like_relation(attribute, base):
+                lazy[attribute] = (base, self.syntax.parents[attribute].attr)
+        for attribute, (owner, witness) in lazy.items():
             if attribute.value in lazy:
                 continue  # report the first lazy hop of a chain only
-            _, target = owner.info.relations[attribute.attr]
+            target = owner.info.relations[attribute.attr][1] if witness is None else None
             yield DbOperation(
                 node=attribute,
                 family=Family.RELATION,
@@ -250,7 +279,34 @@ class DatabaseOperations:
                 shape=FixShape.NONE,
                 evidence=owner,
                 target=target,
+                inferred=witness is not None,
+                witness=witness,
             )
+
+    def _looks_like_relation(self, attribute: ast.Attribute, owner: Evidence) -> bool:
+        """``instance.shelf.label``: an attribute read on ``instance.shelf`` that no field
+        value has, where the models index cannot say what ``shelf`` is (the model is not
+        indexed), or the instance is Django's own User and ``shelf`` is none of its
+        attributes (docs/semantics.md §4.2)."""
+        name = attribute.attr
+        if name.endswith("_id") or name.startswith("__") or name in ("pk", "id", "_meta", "_state", "objects"):
+            return False
+        if owner.info is None:
+            unknown = True
+        else:
+            unknown = (
+                owner.info is self.orm.models.builtin_user
+                and name not in USER_ATTRIBUTES
+                and name not in owner.info.relations
+                and name not in owner.info.fields
+            )
+        if not unknown:
+            return False
+        parent = self.syntax.parents.get(attribute)
+        if not (isinstance(parent, ast.Attribute) and parent.value is attribute and isinstance(parent.ctx, ast.Load)):
+            return False
+        # manager calls (`x.rooms.all()`) are the related-manager evidence's to judge
+        return parent.attr not in FIELD_VALUE_ATTRIBUTES and parent.attr not in MANAGER_CALL_NAMES
 
     def _atomic_blocks(self) -> Iterator[DbOperation]:
         """``with transaction.atomic():`` and ``@transaction.atomic`` (Django: transactions are

@@ -35,7 +35,14 @@ class PayloadKind(enum.Enum):
     FROZENSET = enum.auto()
     MODEL_INSTANCE = enum.auto()
     QUERYSET = enum.auto()
-    NON_STR_KEY = enum.auto()
+    NON_STR_KEY = enum.auto()  # an int, float, bool or None key
+    ENUM = enum.auto()  # a member of an Enum that is not a str/int subclass
+    LAZY_TEXT = enum.auto()  # gettext_lazy(...) and friends
+    BIG_INT = enum.auto()  # an int outside the signed 64-bit range msgpack packs
+    BYTES = enum.auto()  # bytes: fine for msgpack, rejected by json
+    BYTES_KEY = enum.auto()
+    TUPLE_KEY = enum.auto()
+    TYPE_KEY = enum.auto()  # the builtin `type` used as a key instead of "type"
 
 
 #: Channels consumer base classes by qualified name, and whether their handlers are async.
@@ -282,3 +289,147 @@ UNSERIALIZABLE_CALLS: dict[str, PayloadKind] = {
 #: Pre-filter markers shared by rules (a file without any of them cannot hold their findings).
 ASYNC_MARKERS = ("async def", "Async", "WebsocketDenier")
 LAYER_MARKERS = ("channel_layer",)
+
+
+# --------------------------------------------------------------------------- async context (issue 7)
+#: Attributes and methods of ``django.contrib.auth.models.User`` itself (AbstractUser,
+#: AbstractBaseUser, PermissionsMixin, Model; django/contrib/auth/models.py and
+#: base_user.py @ 5.2): anything else read on the user goes through a relation
+#: (docs/semantics.md §4.2).
+USER_ATTRIBUTES = frozenset(
+    {
+        "id", "pk", "password", "last_login", "is_superuser", "username", "first_name", "last_name", "email",
+        "is_staff", "is_active", "date_joined", "groups", "user_permissions", "is_authenticated", "is_anonymous",
+        "get_username", "get_full_name", "get_short_name", "email_user", "has_perm", "has_perms",
+        "has_module_perms", "get_all_permissions", "get_group_permissions", "get_user_permissions",
+        "ahas_perm", "ahas_perms", "ahas_module_perms", "aget_all_permissions", "aget_group_permissions",
+        "aget_user_permissions", "check_password", "acheck_password", "set_password", "set_unusable_password",
+        "has_usable_password", "natural_key", "get_session_auth_hash", "get_session_auth_fallback_hash",
+        "get_email_field_name", "normalize_username", "clean", "save", "asave", "delete", "adelete",
+        "refresh_from_db", "arefresh_from_db", "full_clean", "clean_fields", "validate_unique",
+        "validate_constraints", "serializable_value", "objects", "DoesNotExist", "MultipleObjectsReturned",
+        "EMAIL_FIELD", "USERNAME_FIELD", "REQUIRED_FIELDS", "backend", "_meta", "_state",
+    }
+)  # fmt: skip
+
+#: Calls that only a manager or queryset answers: on ``instance.<attr>`` of a proven model
+#: instance whose model the index does not know, they show ``<attr>`` is a related manager.
+#: (``get``, ``remove``, ``clear``, ``pop``... are left out: a JSONField dict or list has them.)
+INFERRED_MANAGER_CALLS = frozenset(
+    {
+        "all", "filter", "exclude", "order_by", "values", "values_list", "select_related", "prefetch_related",
+        "annotate", "only", "defer", "distinct", "first", "last", "exists", "aggregate", "create", "add",
+        "get_or_create", "update_or_create", "latest", "earliest", "in_bulk", "bulk_create", "iterator",
+    }
+)  # fmt: skip
+
+#: Names of attributes and methods of the values Django fields hold (str, numbers, dates,
+#: Decimal, UUID, dict/list from JSONField, files): reading one of these on
+#: ``instance.<attr>`` says nothing about ``<attr>`` being a relation.
+FIELD_VALUE_ATTRIBUTES = frozenset().union(
+    *(dir(kind) for kind in (str, int, float, bool, bytes, list, dict, tuple, set, complex)),
+    (
+        "year", "month", "day", "hour", "minute", "second", "microsecond", "tzinfo", "fold", "date", "time",
+        "timetz", "isoformat", "strftime", "timestamp", "weekday", "isoweekday", "isocalendar", "replace",
+        "astimezone", "utcoffset", "dst", "tzname", "days", "seconds", "microseconds", "total_seconds",
+        "quantize", "normalize", "is_nan", "is_zero", "to_integral_value", "adjusted", "as_tuple",
+        "hex", "urn", "version", "variant", "fields", "node", "bytes_le",
+        "url", "path", "size", "file", "width", "height", "open", "close", "read", "chunks", "save",
+        "delete", "storage", "field", "instance", "closed", "multiple_chunks", "seek", "tell",
+        "amount", "currency", "as_e164", "as_international", "as_national", "national_number", "country_code",
+    ),
+)  # fmt: skip
+
+
+# --------------------------------------------------------------------------- payloads (issue 8)
+#: What each serializer rejects (docs/semantics.md §5.2, §5.3, §6.1): msgpack as channels_redis
+#: packs events (a non-str key is sent, then breaks the receiver; bytes keys break the JSON
+#: serializer and the spec's str-keys rule), and plain ``json.dumps`` as ``send_json`` encodes.
+MSGPACK_REJECTS = frozenset(PayloadKind) - {PayloadKind.BYTES}
+JSON_REJECTS = frozenset(PayloadKind) - {PayloadKind.NON_STR_KEY, PayloadKind.BIG_INT}
+#: What ``DjangoJSONEncoder`` (``JsonResponse``'s default encoder) turns into strings (§6.2).
+DJANGO_JSON_ENCODER_ACCEPTS = frozenset(
+    {
+        PayloadKind.DATETIME,
+        PayloadKind.DATE,
+        PayloadKind.TIME,
+        PayloadKind.TIMEDELTA,
+        PayloadKind.UUID,
+        PayloadKind.DECIMAL,
+        PayloadKind.LAZY_TEXT,
+    }
+)
+#: The int range msgpack packs: a signed 64-bit int, or an unsigned one up to 2**64 - 1 (§5.3).
+MSGPACK_INT_RANGE = (-(2**63), 2**64 - 1)
+
+#: Model field classes and the kind of value they hold (django/db/models/fields/__init__.py;
+#: django-extensions' and django-model-utils' timestamp fields are DateTimeFields).
+FIELD_PAYLOAD_KINDS: dict[str, PayloadKind] = {
+    "DateTimeField": PayloadKind.DATETIME,
+    "CreationDateTimeField": PayloadKind.DATETIME,
+    "ModificationDateTimeField": PayloadKind.DATETIME,
+    "AutoCreatedField": PayloadKind.DATETIME,
+    "AutoLastModifiedField": PayloadKind.DATETIME,
+    "DateField": PayloadKind.DATE,
+    "TimeField": PayloadKind.TIME,
+    "DurationField": PayloadKind.TIMEDELTA,
+    "UUIDField": PayloadKind.UUID,
+    "DecimalField": PayloadKind.DECIMAL,
+}
+
+#: Calls that return lazy translation strings (django/utils/translation/__init__.py,
+#: django/utils/text.py ``format_lazy``): a ``Promise``, not a ``str``.
+LAZY_TEXT_CALLS = frozenset(
+    {
+        "django.utils.translation.gettext_lazy",
+        "django.utils.translation.ugettext_lazy",
+        "django.utils.translation.pgettext_lazy",
+        "django.utils.translation.ngettext_lazy",
+        "django.utils.translation.ungettext_lazy",
+        "django.utils.translation.npgettext_lazy",
+        "django.utils.text.format_lazy",
+    }
+)
+#: Calls that return bytes (CPython base64.py).
+BYTES_CALLS = frozenset(
+    {
+        "base64.b64encode",
+        "base64.urlsafe_b64encode",
+        "base64.standard_b64encode",
+        "base64.b32encode",
+        "base64.b16encode",
+        "base64.b85encode",
+        "base64.a85encode",
+        "base64.encodebytes",
+    }
+)
+#: Enum bases whose members are not str/int instances (CPython enum.py); members of an
+#: ``IntEnum``/``StrEnum``/``IntFlag``, of ``TextChoices``/``IntegerChoices`` or of an enum
+#: mixing in ``str``/``int`` serialize as their value (§5.3).
+PLAIN_ENUM_BASES = frozenset({"enum.Enum", "enum.Flag"})
+VALUE_ENUM_MIXINS = frozenset({"str", "int", "float", "enum.IntEnum", "enum.StrEnum", "enum.IntFlag"})
+
+#: Consumer bases whose ``send`` takes ``text_data``/``bytes_data`` (websocket.py), those whose
+#: ``send`` takes a raw ASGI message (consumer.py, http.py), and the JSON consumers whose
+#: ``send_json`` encodes with ``encode_json`` (§2.4).
+WEBSOCKET_SEND_BASES = frozenset(
+    {
+        "channels.generic.websocket.WebsocketConsumer",
+        "channels.generic.websocket.JsonWebsocketConsumer",
+        "channels.generic.websocket.AsyncWebsocketConsumer",
+        "channels.generic.websocket.AsyncJsonWebsocketConsumer",
+        "channels.security.websocket.WebsocketDenier",
+    }
+)
+RAW_SEND_BASES = frozenset(
+    {"channels.consumer.AsyncConsumer", "channels.consumer.SyncConsumer", "channels.generic.http.AsyncHttpConsumer"}
+)
+JSON_CONSUMER_BASES = frozenset(
+    {"channels.generic.websocket.JsonWebsocketConsumer", "channels.generic.websocket.AsyncJsonWebsocketConsumer"}
+)
+HTTP_CONSUMER_BASE = "channels.generic.http.AsyncHttpConsumer"
+#: Keyword arguments of ``json.dumps`` that change how values are encoded (CPython json/__init__.py).
+JSON_ENCODER_KEYWORDS = frozenset({"cls", "default"})
+#: Methods every consumer has from Channels itself, so an event type naming one has a handler
+#: (channels/consumer.py, channels/generic/*.py @ 4.3.2, §2.2, §2.3).
+CHANNELS_BASE_HANDLERS = frozenset().union(*CONSUMER_METHODS.values())

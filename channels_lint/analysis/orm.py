@@ -21,6 +21,7 @@ from channels_lint.analysis.facts import (
     CACHING_METHODS,
     MANAGER_ATTRIBUTES,
     QUERYSET_BUILDERS,
+    INFERRED_MANAGER_CALLS,
     QUERYSET_INSTANCE_METHODS,
     WEAK_RELATION_BUILDERS,
 )
@@ -28,7 +29,25 @@ from channels_lint.analysis.flow import ValueFlow
 from channels_lint.analysis.names import Names
 from channels_lint.analysis.syntax import Syntax, dotted, is_capitalized
 
+
+def inferred_manager_call(call: ast.Call) -> bool:
+    """A call only a manager or queryset answers (``.all()``, ``.filter(...)``, ``.count()``
+    without arguments...); ``str.count(x)`` and ``dict.get(k)`` are not."""
+    method = call.func.attr if isinstance(call.func, ast.Attribute) else None
+    if method == "count":
+        return not call.args and not call.keywords
+    return method in INFERRED_MANAGER_CALLS
+
+
 _UNPACKED_CREATORS = ("get_or_create", "update_or_create", "aget_or_create", "aupdate_or_create")
+
+
+class Strength(enum.IntEnum):
+    """How evidence was obtained; a merge keeps the weakest."""
+
+    WEAK = 0  # only the shape says so, on an unknown receiver (x.members.all()): helpers only
+    INFERRED = 1  # the shape on a proven model instance whose model the index lacks: reported as "looks like"
+    PROVEN = 2  # the models index, a manager chain, a known constructor
 
 
 class Orm(enum.Enum):
@@ -51,8 +70,8 @@ class Evidence:
     through ``instance.<relation>`` (a related manager), and ``prefetched`` when that
     relation was prefetched and the queryset is still its plain ``.all()``;
     ``relation_kind`` is the models index's kind of ``relation`` (``"m2m"``,
-    ``"reverse-fk"``...).  ``weak``: only the shape says so (``x.members.all()`` on an
-    unknown ``x``), good enough to say a helper touches the database, not to report the
+    ``"reverse-fk"``...).  ``strength`` says how it was obtained (:class:`Strength`); weak
+    evidence is good enough to say a helper touches the database, not to report the
     expression itself.
     """
 
@@ -63,7 +82,18 @@ class Evidence:
     prefetched: bool = False
     info: object | None = field(default=None, compare=False, hash=False, repr=False)
     relation_kind: str | None = None
-    weak: bool = False
+    strength: Strength = Strength.PROVEN
+    #: The bridged callee a still-lazy queryset came back from (``sync_to_async(qs.filter)``).
+    hop: ast.expr | None = field(default=None, compare=False, hash=False, repr=False)
+
+    @property
+    def weak(self) -> bool:
+        return self.strength is Strength.WEAK
+
+    @property
+    def inferred(self) -> bool:
+        """Reportable, but only the shape of the code says it (the models index lacks the model)."""
+        return self.strength is Strength.INFERRED
 
     def loads(self, relation: str) -> bool:
         """Whether ``relation`` was loaded by ``select_related``/``prefetch_related``."""
@@ -76,13 +106,13 @@ class Evidence:
         loaded = self.loaded
         if call is not None and method in CACHING_METHODS:
             loaded |= {keyword.arg for keyword in call.keywords if keyword.arg}
-        return Evidence(Orm.INSTANCE, self.model, loaded, info=self.info, weak=self.weak)
+        return Evidence(Orm.INSTANCE, self.model, loaded, info=self.info, strength=self.strength)
 
 
 def merge(found: list[Evidence | None]) -> Evidence | None:
     """Evidence that holds on every path: ``None`` if one path has none or the kinds differ;
     otherwise what all agree on (models, relations), the relations loaded on all paths, and
-    ``weak`` if any path is weak."""
+    the weakest strength of any path."""
     if not found or any(e is None for e in found):
         return None
     first = found[0]
@@ -101,7 +131,7 @@ def merge(found: list[Evidence | None]) -> Evidence | None:
         all(e.prefetched for e in found),
         first.info if all(e.info is first.info for e in found) else None,
         first.relation_kind,
-        any(e.weak for e in found),
+        min(e.strength for e in found),
     )
 
 
@@ -225,9 +255,12 @@ class OrmEvidence:
         return None
 
     def _awaited_evidence(self, call: ast.expr) -> Evidence | None:
-        """``await Model.objects.aget(...)``, and what the fixes write:
-        ``await database_sync_to_async(Model.objects.get)(...)`` (an instance) and
-        ``await database_sync_to_async(list)(qs)`` (evaluated rows)."""
+        """What an awaited call gives: ``await Model.objects.aget(...)`` (an instance), the
+        bridged forms the fixes write (``await database_sync_to_async(Model.objects.get)(...)``,
+        ``await database_sync_to_async(list)(qs)``: evaluated rows), and laziness that
+        survives the thread hop: ``await sync_to_async(Model.objects.filter)(...)``, a
+        bridged lambda or a ``@database_sync_to_async`` helper of this module that *returns*
+        a queryset gives a queryset that is still unevaluated (``hop`` is the callee)."""
         if not isinstance(call, ast.Call):
             return None
         func = call.func
@@ -241,11 +274,42 @@ class OrmEvidence:
                 receiver = self.evidence(target.value)
                 if receiver is not None and receiver.kind in (Orm.MANAGER, Orm.QUERYSET):
                     return receiver.instance(target.attr, call)
+            if isinstance(target, ast.Attribute) and target.attr in QUERYSET_BUILDERS:
+                receiver = self.evidence(target.value)
+                if receiver is not None and receiver.kind in (Orm.MANAGER, Orm.QUERYSET):
+                    return replace(receiver, kind=Orm.QUERYSET, hop=target)
             if isinstance(target, ast.Name) and target.id == "list" and call.args:
                 rows = self.evidence(call.args[0])
                 if rows is not None and rows.kind is Orm.QUERYSET:
-                    return Evidence(Orm.ROWS, rows.model, rows.loaded, info=rows.info, weak=rows.weak)
+                    return Evidence(Orm.ROWS, rows.model, rows.loaded, info=rows.info, strength=rows.strength)
+            if isinstance(target, ast.Lambda):
+                return self._hop(self.evidence(target.body), target)
+            if isinstance(target, (ast.Name, ast.Attribute)):
+                function = self.names.local_function(ast.Call(func=target, args=[], keywords=[]))
+                return self._returned(function, target) if function is not None else None
+            return None
+        function = self.names.local_function(call)
+        if function is not None and any(
+            self._is_bridge_name(d.func if isinstance(d, ast.Call) else d) for d in function.decorator_list
+        ):
+            return self._returned(function, func)
         return None
+
+    def _returned(self, function, callee: ast.expr) -> Evidence | None:
+        """Evidence of what a sync function of this module returns (every ``return`` agrees)."""
+        if isinstance(function, ast.AsyncFunctionDef):
+            return None
+        returned = self.flow.returns(function)
+        if not returned:
+            return None
+        return self._hop(merge([self.evidence(value) for value in returned]), callee)
+
+    @staticmethod
+    def _hop(evidence: Evidence | None, callee: ast.expr) -> Evidence | None:
+        """A queryset that crossed a thread hop is still lazy: say where it came back from."""
+        if evidence is not None and evidence.kind is Orm.QUERYSET:
+            return replace(evidence, hop=callee)
+        return evidence
 
     def _is_bridge_name(self, node: ast.expr) -> bool:
         from channels_lint.analysis.facts import SYNC_TO_ASYNC
@@ -268,8 +332,9 @@ class OrmEvidence:
                 return Evidence(Orm.MANAGER, base.model, info=base.info)
             return None
         if base is not None and base.kind is Orm.INSTANCE and base.info is None and not node.attr.endswith("_id"):
-            # an unknown model's attribute: only its add()/create() calls are telling
-            return Evidence(Orm.MANAGER, relation=node.attr, weak=True)
+            # an unknown model's attribute: only manager-only calls on it are telling
+            strength = Strength.INFERRED if base.strength is Strength.PROVEN else Strength.WEAK
+            return Evidence(Orm.MANAGER, relation=node.attr, strength=strength)
         if base is not None and base.kind is Orm.INSTANCE and base.info is not None:
             kind, target = base.info.relations.get(node.attr, (None, None))
             if kind is None:
@@ -295,12 +360,26 @@ class OrmEvidence:
                 return Evidence(Orm.MANAGER, model, info=self.model_info(model, node.value))
         if self.is_model_class(node):
             return Evidence(Orm.MODEL, node.attr, info=self.model_info(node.attr, node))
+        if isinstance(node.value, ast.Name) and node.value.id == "self" and isinstance(node.ctx, ast.Load):
+            return self._self_attribute_evidence(node)
         return None
+
+    def _self_attribute_evidence(self, node: ast.Attribute) -> Evidence | None:
+        """``self.room`` when every value the class assigns to it has the same evidence
+        (``self.room = await Room.objects.aget(...)`` in ``connect``); ``None`` placeholders
+        (``self.room = None`` in ``__init__``) do not count: nothing can be called on them."""
+        values = self.flow.self_attribute(node)
+        if not values:
+            return None
+        found = [v for v in values if not (isinstance(v, ast.Constant) and v.value is None)]
+        return merge([self.evidence(v) for v in found]) if found else None
 
     def _call_evidence(self, node: ast.Call) -> Evidence | None:
         func = node.func
         if isinstance(func, ast.Attribute):
             receiver = self.evidence(func.value)
+            if receiver is not None and receiver.inferred and receiver.kind is Orm.MANAGER and not inferred_manager_call(node):
+                return None  # `instance.data.get(...)` may be a JSONField dict: nothing proven
             if receiver is not None and receiver.kind in (Orm.MANAGER, Orm.QUERYSET):
                 if func.attr in QUERYSET_BUILDERS or func.attr == "iterator":  # iterator(): lazy until iterated
                     loaded = receiver.loaded
@@ -315,7 +394,7 @@ class OrmEvidence:
             elif receiver is None and func.attr in WEAK_RELATION_BUILDERS and isinstance(func.value, ast.Attribute):
                 owner = dotted(func.value.value)
                 if owner is not None and owner.split(".")[0] not in self.names.imports:
-                    return Evidence(Orm.QUERYSET, relation=func.value.attr, weak=True)
+                    return Evidence(Orm.QUERYSET, relation=func.value.attr, strength=Strength.WEAK)
         model = self.evidence(func)
         if model is not None and model.kind is Orm.MODEL:
             return Evidence(Orm.INSTANCE, model.model, info=model.info).instance("__init__", node)

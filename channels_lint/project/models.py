@@ -163,6 +163,11 @@ class ModelsIndex:
             return self._user
         return None
 
+    @property
+    def builtin_user(self) -> ModelInfo:
+        """django.contrib.auth's User, with the project's reverse relations to it."""
+        return self._user
+
     def user_model(self) -> ModelInfo:
         """The project's ``User`` model if it defines one, else django.contrib.auth's."""
         for candidate in self.by_name.get("User", []):

@@ -32,7 +32,18 @@ _EFFECTS = {
 
 def describe(a: ModuleAnalysis, operation: DbOperation) -> str:
     """``"`Note.objects.get()` runs a database query"``: what the operation does, quoting the
-    user's own spelling."""
+    user's own spelling, and the evidence where only the code's shape gives it."""
+    text = _describe(a, operation)
+    evidence = operation.evidence
+    source = a.syntax.source
+    if evidence is not None and evidence.hop is not None:
+        text += f" (`{source(evidence.hop)}` returned the queryset unevaluated: only the thread hop ran there)"
+    elif operation.inferred and operation.kind is not OpKind.LAZY_RELATION and evidence is not None and evidence.relation:
+        text += f" (`.{evidence.relation}` looks like a related manager: the models index does not know its model)"
+    return text
+
+
+def _describe(a: ModuleAnalysis, operation: DbOperation) -> str:
     source = a.syntax.source
     node, kind = operation.node, operation.kind
     subject = f"`{source(operation.subject)}`" if operation.subject is not None else ""
@@ -62,6 +73,11 @@ def describe(a: ModuleAnalysis, operation: DbOperation) -> str:
         return f"formatting the queryset {subject} runs a query"
     if kind is OpKind.TRUTH:
         return f"testing the truth of the queryset {subject} runs a query"
+    if kind is OpKind.LAZY_RELATION and operation.witness is not None:
+        return (
+            f"`{source(node)}` looks like a relation (`.{operation.witness}` is read on it, and no field value has "
+            "that attribute) and loads the related object with a query"
+        )
     if kind is OpKind.LAZY_RELATION:
         return f"`{source(node)}` loads the related {operation.target} with a query"
     if kind is OpKind.ATOMIC_BLOCK:
