@@ -82,6 +82,7 @@ class SyncOrmQueryInAsync(Rule):
 
     valid = (
         """
+from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from .models import Note
@@ -101,6 +102,11 @@ class C(AsyncWebsocketConsumer):
     @database_sync_to_async
     def rows(self):
         return list(Note.objects.all())
+
+    async def bodies(self):
+        rows = await self.rows()
+        notes = await sync_to_async(list)(Note.objects.filter(done=False))
+        return [n.body for n in rows] + [n.body for n in notes]
 """,
         """
 from channels.generic.websocket import WebsocketConsumer
@@ -149,6 +155,48 @@ class C(AsyncWebsocketConsumer):
         total = await database_sync_to_async(Note.objects.aggregate)(n=1)  # error
         for row in await database_sync_to_async(list)(qs.iterator()):  # error
             await self.send(text_data=f"{qs}")  # error
+""",
+        ),
+        Invalid(
+            """
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from .models import Note
+
+
+@database_sync_to_async
+def open_notes(user):
+    return Note.objects.filter(owner=user, done=False)
+
+
+class BoardConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        await self.accept()
+        notes = await sync_to_async(Note.objects.filter)(done=False)
+        await self.send_json({"bodies": [n.body for n in notes]})  # error
+        for note in await open_notes(self.scope["user"]):  # error
+            await self.send_json({"body": note.body})
+""",
+            fixed="""
+from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from .models import Note
+
+
+@database_sync_to_async
+def open_notes(user):
+    return Note.objects.filter(owner=user, done=False)
+
+
+class BoardConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        await self.accept()
+        notes = await sync_to_async(Note.objects.filter)(done=False)
+        await self.send_json({"bodies": [n.body for n in await database_sync_to_async(list)(notes)]})  # error
+        for note in await database_sync_to_async(list)(await open_notes(self.scope["user"])):  # error
+            await self.send_json({"body": note.body})
 """,
         ),
     )

@@ -125,6 +125,35 @@ class C(AsyncWebsocketConsumer):
         self.scope["session"].save()
 """,
         ),
+        Invalid(
+            """
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from .models import Note
+
+class NoteConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        self.note = await Note.objects.aget(pk=self.scope["url_route"]["kwargs"]["pk"])
+        await self.accept()
+
+    async def receive_json(self, content):
+        self.note.body = content["body"]
+        self.note.save()  # error
+""",
+            fixed="""
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from .models import Note
+from channels.db import database_sync_to_async
+
+class NoteConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        self.note = await Note.objects.aget(pk=self.scope["url_route"]["kwargs"]["pk"])
+        await self.accept()
+
+    async def receive_json(self, content):
+        self.note.body = content["body"]
+        await database_sync_to_async(self.note.save)()  # error
+""",
+        ),
     )
 
     def check(self) -> Iterator[Violation]:

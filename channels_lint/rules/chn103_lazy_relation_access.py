@@ -109,6 +109,32 @@ class C(AsyncWebsocketConsumer):
         count = await gadget.tags.acount()
         label = await database_sync_to_async(lambda: gadget.shelf.label)()
 """,
+        """
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from shop.models import Order
+
+class OrderConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        self.order = None
+        self.order = await Order.objects.select_related("customer").aget(pk=1)
+        await self.accept()
+
+    async def receive_json(self, content):
+        order = self.order
+        await self.send_json({
+            "customer": order.customer.email,
+            "customer_id": order.customer_id,
+            "placed": order.placed_at.isoformat(),
+            "year": order.placed_at.year,
+            "total": str(order.total.quantize(1)),
+            "note": order.extra.get("note"),
+            "invoice": order.invoice.url,
+            "name": self.scope["user"].username.upper(),
+            "email": self.scope["user"].email,
+        })
+        order.extra.clear()
+        order.tags.remove("x")
+""",
     )
     invalid = (
         Invalid(
@@ -126,6 +152,35 @@ class C(AsyncWebsocketConsumer):
         groups = list(self.scope["user"].groups.all())  # error
         nickname = self.scope["user"].profile.nickname  # error
 """
+        ),
+        Invalid(
+            """
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from shop.models import Order
+
+class OrderConsumer(AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        self.order = await Order.objects.aget(pk=self.scope["url_route"]["kwargs"]["pk"])
+        await self.accept()
+
+    async def receive_json(self, content):
+        await self.send_json({"customer": self.order.customer.email})  # error
+        for line in self.order.lines.all():  # error
+            pass
+        if self.order.lines.count():  # error
+            pass
+""",
+            messages=(
+                "`self.order.customer` looks like a relation (`.email` is read on it, and no field value has that "
+                "attribute) and loads the related object with a query, which raises SynchronousOnlyOperation on the "
+                "event loop; load it up front with select_related()/prefetch_related()",
+                "iterating the queryset `self.order.lines.all()` runs a query (`.lines` looks like a related manager: "
+                "the models index does not know its model), which raises SynchronousOnlyOperation on the event loop; "
+                "load it up front with select_related()/prefetch_related()",
+                "`self.order.lines.count()` runs a database query (`.lines` looks like a related manager: the models "
+                "index does not know its model), which raises SynchronousOnlyOperation on the event loop; load it up "
+                "front with select_related()/prefetch_related()",
+            ),
         ),
     )
 
