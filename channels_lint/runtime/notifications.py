@@ -139,17 +139,19 @@ class NotificationService:
 
         Args:
             user_id: the recipient's id (stored as text).
-            payload: JSON-safe content (made safe with ``safe_serialize``).
+            payload: content; made JSON-safe with ``safe_serialize`` and NUL characters replaced by
+                U+FFFD (PostgreSQL refuses them), then delivered and stored in that form.
             consumer: recorded with failures.
 
         Returns:
             ``{"ok": bool, "id": pk | None, "status": "delivered" | "inbox" | "failed",
             "backend": name | "", "attempts": [{"backend", "ok", "error"}, ...]}``.
         """
-        from .errors import arecord_error
+        from .errors import _without_nul, arecord_error
         from .serializer import safe_serialize
 
-        payload = safe_serialize(payload) if isinstance(payload, dict) else {"value": safe_serialize(payload)}
+        # what is stored is what is delivered: JSON-safe, and without NUL (PostgreSQL's jsonb refuses it)
+        payload = _without_nul(safe_serialize(payload) if isinstance(payload, dict) else {"value": safe_serialize(payload)})
         notification_id = await _db(_create_row, str(user_id), payload)
         attempts: list[dict[str, Any]] = []
         status, used = "failed", ""
