@@ -11,12 +11,13 @@ from __future__ import annotations
 import ast
 import enum
 import functools
+from collections import defaultdict, deque
 from collections.abc import Callable
 
 from channels_lint.analysis.consumers import Consumers
-from channels_lint.analysis.facts import SYNC_TO_ASYNC
+from channels_lint.analysis.facts import ASYNC_TO_SYNC, SYNC_TO_ASYNC
 from channels_lint.analysis.names import Names
-from channels_lint.analysis.syntax import Scope, Syntax, walk_scope
+from channels_lint.analysis.syntax import Scope, Syntax, dotted, walk_scope
 
 
 class Context(enum.Enum):
@@ -141,3 +142,43 @@ class ExecutionContext:
         if self.of(node) is not Context.ASYNC:
             return False
         return not self.syntax.inside(node, (ast.JoinedStr, ast.GeneratorExp, ast.Lambda, ast.ClassDef))
+
+    # ------------------------------------------------------------------ sync helpers
+    def is_plain_sync(self, function: ast.AST) -> bool:
+        """A sync ``def`` not run through a bridge, with no decorator other than
+        ``staticmethod``/``classmethod`` (whose effect is known)."""
+        return (
+            isinstance(function, ast.FunctionDef)
+            and self.of(function) is Context.SYNC
+            and all(dotted(d) in ("staticmethod", "classmethod") for d in function.decorator_list)
+        )
+
+    def sync_helpers(self, seeds: dict[ast.AST, ast.expr]) -> dict[ast.FunctionDef, tuple[ast.expr, bool]]:
+        """The plain sync functions among ``seeds`` (scope -> the expression that makes it
+        one), and every plain sync function of this module that calls one of those, helpers of
+        helpers included; the value is the seed expression, or the call of such a helper (then
+        ``True``), to quote."""
+        found = {scope: (node, False) for scope, node in seeds.items() if self.is_plain_sync(scope)}
+        callers: dict[ast.AST, list[tuple[ast.FunctionDef, ast.Call]]] = defaultdict(list)
+        for call in self.syntax.nodes(ast.Call):
+            callee, caller = self.names.local_function(call), self.syntax.enclosing_scope(call)
+            if callee is not None and self.is_plain_sync(caller):
+                callers[callee].append((caller, call))
+        queue = deque(found)
+        while queue:  # helpers of helpers: each function is reached once
+            for caller, call in callers.get(queue.popleft(), ()):
+                if caller not in found:
+                    found[caller] = (call, True)
+                    queue.append(caller)
+        return found
+
+    @functools.cached_property
+    def async_to_sync_helpers(self) -> dict[ast.FunctionDef, tuple[ast.expr, bool]]:
+        """Plain sync functions that run ``async_to_sync(f)(...)`` themselves or through
+        another such function: called on the event loop they raise RuntimeError
+        (docs/semantics.md §3.2)."""
+        seeds: dict[ast.AST, ast.expr] = {}
+        for call in self.syntax.nodes(ast.Call):
+            if self.names.resolves_to(call.func, ASYNC_TO_SYNC) and call.args:
+                seeds.setdefault(self.syntax.enclosing_scope(call), call)
+        return self.sync_helpers(seeds)

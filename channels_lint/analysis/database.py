@@ -10,7 +10,6 @@ from __future__ import annotations
 import ast
 import enum
 import functools
-from collections import defaultdict, deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
@@ -32,7 +31,7 @@ from channels_lint.analysis.facts import (
 from channels_lint.analysis.flow import ValueFlow
 from channels_lint.analysis.names import Names
 from channels_lint.analysis.orm import Evidence, Orm, OrmEvidence, inferred_manager_call
-from channels_lint.analysis.syntax import Syntax, dotted
+from channels_lint.analysis.syntax import Syntax
 
 #: Method names that belong to managers and querysets.
 MANAGER_CALL_NAMES = INFERRED_MANAGER_CALLS | QUERYSET_BUILDERS | QUERYSET_SQL_METHODS | RELATED_WRITE_METHODS
@@ -327,33 +326,9 @@ class DatabaseOperations:
     # ------------------------------------------------------------------ helpers
     @functools.cached_property
     def helpers(self) -> dict[ast.FunctionDef, tuple[ast.expr, bool]]:
-        """Sync functions and methods (not run through a bridge, and with no decorator other
-        than ``staticmethod``/``classmethod``, whose effect is unknown) that touch the
-        database, in their own body or by calling another such function of this module; the
-        value is the first database operation found, or the call of such a helper (then
-        ``True``), to quote."""
-
-        def plain(function: ast.AST) -> bool:
-            return (
-                isinstance(function, ast.FunctionDef)
-                and self.context.of(function) is Context.SYNC
-                and all(dotted(d) in ("staticmethod", "classmethod") for d in function.decorator_list)
-            )
-
-        found: dict[ast.FunctionDef, tuple[ast.expr, bool]] = {}
+        """Plain sync functions (:meth:`ExecutionContext.sync_helpers`) that touch the
+        database, in their own body or through another such function of this module."""
+        seeds: dict[ast.AST, ast.expr] = {}
         for operation in self.operations:
-            scope = operation.scope or self.syntax.enclosing_scope(operation.node)
-            if plain(scope):
-                found.setdefault(scope, (operation.node, False))
-        callers: dict[ast.AST, list[tuple[ast.FunctionDef, ast.Call]]] = defaultdict(list)
-        for call in self.syntax.nodes(ast.Call):
-            callee, caller = self.names.local_function(call), self.syntax.enclosing_scope(call)
-            if callee is not None and plain(caller):
-                callers[callee].append((caller, call))
-        queue = deque(found)
-        while queue:  # helpers of helpers: each function is reached once
-            for caller, call in callers.get(queue.popleft(), ()):
-                if caller not in found:
-                    found[caller] = (call, True)
-                    queue.append(caller)
-        return found
+            seeds.setdefault(operation.scope or self.syntax.enclosing_scope(operation.node), operation.node)
+        return self.context.sync_helpers(seeds)

@@ -163,6 +163,21 @@ class C(AsyncJsonWebsocketConsumer):
         ),
         Invalid(
             """
+import asyncio
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+class PresenceConsumer(AsyncWebsocketConsumer):
+    async def connect(self):
+        await self.accept()
+        greeting = self.send(text_data="welcome")  # error
+        joined = self.channel_layer.group_add("presence", self.channel_name)
+        await joined
+        ping = self.send(text_data="ping")
+        asyncio.ensure_future(ping)
+"""
+        ),
+        Invalid(
+            """
 from channels.auth import login
 from channels.generic.websocket import WebsocketConsumer
 
@@ -192,6 +207,7 @@ class S(WebsocketConsumer):
         a = self.analysis
         syntax = a.syntax
         layer_calls = {layer_call.call for layer_call in a.layer.calls}
+        yield from self._stored()
         for call in syntax.nodes(ast.Call):
             if not (isinstance(syntax.parents.get(call), ast.Expr) or syntax.truth_tested(call)):
                 continue
@@ -219,6 +235,31 @@ class S(WebsocketConsumer):
                 yield self.violation(call, message, (AddAwait(syntax.span(call)),), "Add `await`")
             else:
                 yield self.violation(call, message + " in an `async def`")
+
+    def _stored(self) -> Iterator[Violation]:
+        """``task = self.send(...)`` whose name is never read again: the coroutine never runs."""
+        a = self.analysis
+        syntax = a.syntax
+        for assign in syntax.nodes(ast.Assign):
+            if len(assign.targets) != 1 or not isinstance(assign.targets[0], ast.Name) or not isinstance(assign.value, ast.Call):
+                continue
+            name = assign.targets[0].id
+            if not a.context.of(assign).on_event_loop or name == "_":
+                continue
+            coroutine = a.coroutines.of(assign.value)
+            if coroutine is None:
+                continue
+            scope = syntax.enclosing_scope(assign)
+            loads = [n for n in a.names.loads_by_name[0].get(name, ()) if syntax.enclosing_scope(n) is scope]
+            if any(any(b.node is assign for b in (a.flow.reaching(n) or ())) for n in loads):
+                continue
+            if isinstance(scope, ast.Module) or any(syntax.enclosing_scope(n) is not scope for n in a.names.loads_by_name[0].get(name, ())):
+                continue  # read by a nested function or at module level: it may be awaited there
+            yield self.violation(
+                assign.value,
+                f"{self._what(coroutine)} returns a coroutine that is stored in `{name}` and never awaited or passed on, "
+                f"so it never runs; use `await {syntax.source(assign.value.func)}(...)`",
+            )
 
     def _what(self, coroutine: CoroutineCall) -> str:
         callee = self.analysis.syntax.source(coroutine.callee)

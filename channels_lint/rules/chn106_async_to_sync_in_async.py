@@ -46,10 +46,15 @@ class AsyncToSyncInAsync(Rule):
             await self.accept()
     ```
 
+    A sync function of the module that runs `async_to_sync` (itself or through another such
+    function) and is called on the loop fails the same way; it is reported at the call.
+
     ## Fix safety
     `async_to_sync(f)(args)` becomes `await f(args)`, which is what the call meant; safe. No
     fix in a sync `def` (it cannot `await`; see CHN108), a lambda, an f-string, a class body
     or a generator expression. An `async_to_sync` import the fix leaves unused is removed.
+    A call of a sync helper that runs `async_to_sync` gets no fix: the helper may have other
+    callers in sync code.
     """
 
     code = "CHN106"
@@ -67,6 +72,18 @@ def push(group):
 
 async def handler():
     await sync_to_async(push)("g")
+""",
+        """
+from asgiref.sync import async_to_sync
+from channels.generic.websocket import WebsocketConsumer
+from channels.layers import get_channel_layer
+
+def notify(group, text):
+    async_to_sync(get_channel_layer().group_send)(group, {"type": "chat.message", "text": text})
+
+class ChatConsumer(WebsocketConsumer):
+    def receive(self, text_data=None, bytes_data=None):
+        notify("room", text_data)
 """,
     )
     invalid = (
@@ -95,6 +112,32 @@ class C(AsyncConsumer):
         return n
 """,
         ),
+        Invalid(
+            """
+from asgiref.sync import async_to_sync
+from channels.generic.websocket import AsyncWebsocketConsumer
+from channels.layers import get_channel_layer
+
+def broadcast(group, payload):
+    async_to_sync(get_channel_layer().group_send)(group, {"type": "feed.item", **payload})
+
+def announce(group):
+    broadcast(group, {"text": "joined"})
+
+class FeedConsumer(AsyncWebsocketConsumer):
+    async def connect(self):
+        await self.accept()
+        announce("feed")  # error
+        broadcast("feed", {"text": "hi"})  # error
+""",
+            messages=(
+                "`announce()` is a sync function that runs `async_to_sync` (`broadcast()`); called on the event loop "
+                "it raises RuntimeError; make it `async def` and await it, or run it with `await sync_to_async(...)()`",
+                "`broadcast()` is a sync function that runs `async_to_sync` (`async_to_sync(get_channel_layer()"
+                ".group_send)`); called on the event loop it raises RuntimeError; make it `async def` and await it, "
+                "or run it with `await sync_to_async(...)()`",
+            ),
+        ),
     )
 
     def check(self) -> Iterator[Violation]:
@@ -121,3 +164,16 @@ class C(AsyncConsumer):
                 )
             else:
                 yield self.violation(call, message + " in an `async def`")
+        helpers = a.context.async_to_sync_helpers
+        for call in a.syntax.nodes(ast.Call):
+            helper = a.names.local_function(call)
+            if helper not in helpers or not a.context.of(call).on_event_loop or a.syntax.is_awaited(call):
+                continue
+            node, via_helper = helpers[helper]
+            evidence = f"`{source(node.func)}()`" if via_helper else f"`{source(node)}`"
+            yield self.violation(
+                call,
+                f"`{source(call.func)}()` is a sync function that runs `async_to_sync` ({evidence}); called on the "
+                "event loop it raises RuntimeError; make it `async def` and await it, or run it with "
+                "`await sync_to_async(...)()`",
+            )
