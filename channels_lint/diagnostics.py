@@ -92,6 +92,34 @@ class CallMethod(Edit):
 
 
 @dataclass(frozen=True)
+class ReplaceWith(Edit):
+    """``expr`` -> ``text`` (Python expression text, e.g. ``'"type"'`` for the builtin
+    ``type`` written as a key)."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class GetAttribute(Edit):
+    """``expr`` -> ``expr.attr`` (e.g. a model instance -> ``instance.pk``)."""
+
+    attr: str
+
+
+@dataclass(frozen=True)
+class AddCall(Edit):
+    """``expr`` -> ``expr()``."""
+
+
+@dataclass(frozen=True)
+class InsertAfter(Edit):
+    """Insert the statement ``code`` after the statement at ``span`` (same block, same
+    indentation); ``code`` is one statement of Python text."""
+
+    code: str
+
+
+@dataclass(frozen=True)
 class Fix:
     """A fix for one violation: edits to apply together and the imports they need."""
 

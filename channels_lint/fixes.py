@@ -28,6 +28,7 @@ from libcst.metadata import PositionProvider
 from channels_lint.config import Options, Settings, add_settings_arguments, codes
 from channels_lint.diagnostics import (
     AddAwait,
+    AddCall,
     AddDecorator,
     Applicability,
     AwaitAsyncMethod,
@@ -35,8 +36,11 @@ from channels_lint.diagnostics import (
     CallMethod,
     CallThrough,
     Edit,
+    GetAttribute,
     HoistCall,
+    InsertAfter,
     MakeAsync,
+    ReplaceWith,
     Span,
     Violation,
     WrapIn,
@@ -169,15 +173,41 @@ class ApplyChannelsLintFixes(VisitorBasedCodemodCommand):
     # ------------------------------------------------------------------ rewriting
     def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:
         updated_node = _parenthesize_await(super().on_leave(original_node, updated_node))
-        if not self._edits or not isinstance(original_node, (cst.BaseExpression, cst.FunctionDef, cst.For)):
+        if not self._edits:
             return updated_node
-        position = self.get_metadata(PositionProvider, original_node, None)
-        if position is None:
+        if isinstance(original_node, cst.SimpleStatementLine):
+            # statements inserted after one of the line's small statements (InsertAfter)
+            inserted = [
+                _apply(edit, updated_node)
+                for small in original_node.body
+                for edit in self._take(self._span(small), (cst.SimpleStatementLine,))
+            ]
+            return cst.FlattenSentinel([updated_node, *inserted]) if inserted else updated_node
+        if not isinstance(original_node, (cst.BaseExpression, cst.FunctionDef, cst.For)):
             return updated_node
-        span = (position.start.line, position.start.column, position.end.line, position.end.column)
-        for edit in self._edits.pop(span, ()):
+        for edit in self._take(self._span(original_node), (type(original_node),)):
             updated_node = _apply(edit, updated_node)
         return updated_node
+
+    def _span(self, node: cst.CSTNode) -> Span | None:
+        position = self.get_metadata(PositionProvider, node, None)
+        if position is None:
+            return None
+        return (position.start.line, position.start.column, position.end.line, position.end.column)
+
+    def _take(self, span: Span | None, kinds: tuple[type, ...]) -> list[Edit]:
+        """Remove and return the edits at ``span`` whose rewrite applies to nodes of ``kinds``
+        (an expression statement and its expression share a span)."""
+        edits = self._edits.get(span) if span is not None else None
+        if not edits:
+            return []
+        taken = [e for e in edits if any(issubclass(kind, EDIT_APPLIERS[type(e)][0]) for kind in kinds)]
+        left = [e for e in edits if e not in taken]
+        if left:
+            self._edits[span] = left
+        else:
+            del self._edits[span]
+        return taken
 
 
 #: How each kind of edit rewrites its node: ``edit type -> (node types it applies to, rewrite)``.
@@ -259,6 +289,27 @@ def _call_method(edit: CallMethod, node: cst.BaseExpression) -> cst.BaseExpressi
     if isinstance(node, cst.Attribute) and node.attr.value == edit.method:
         return cst.Call(node)
     return cst.Call(cst.Attribute(node, cst.Name(edit.method)))
+
+
+@applies(ReplaceWith)
+def _replace_with(edit: ReplaceWith, node: cst.BaseExpression) -> cst.BaseExpression:
+    return cst.parse_expression(edit.text)
+
+
+@applies(GetAttribute)
+def _get_attribute(edit: GetAttribute, node: cst.BaseExpression) -> cst.BaseExpression:
+    return cst.Attribute(node, cst.Name(edit.attr))
+
+
+@applies(AddCall)
+def _add_call(edit: AddCall, node: cst.BaseExpression) -> cst.BaseExpression:
+    return cst.Call(node)
+
+
+@applies(InsertAfter, to=(cst.SimpleStatementLine,))
+def _insert_after(edit: InsertAfter, node: cst.SimpleStatementLine) -> cst.BaseStatement:
+    """The statement to insert after ``node`` (the caller flattens it into the block)."""
+    return cst.parse_statement(edit.code)
 
 
 @applies(MakeAsync, to=(cst.FunctionDef, cst.For))
