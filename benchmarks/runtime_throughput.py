@@ -82,8 +82,14 @@ def plain_consumer():
 
     def store(room, author, body):
         message = Message.objects.create(room=room, author=author, body=body)
-        return {"id": message.pk, "content": body, "user_id": author, "room_id": room.pk,
-                "created_at": message.sent_at.isoformat(), "client_id": None}
+        return {
+            "id": message.pk,
+            "content": body,
+            "user_id": author,
+            "room_id": room.pk,
+            "created_at": message.sent_at.isoformat(),
+            "client_id": None,
+        }
 
     class PlainChatConsumer(AsyncJsonWebsocketConsumer):
         async def connect(self):
@@ -145,7 +151,7 @@ async def one_round(consumer, messages: int) -> tuple[float, list[float]]:
 
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
 
 
 async def main_async(messages: int, rounds: int) -> None:

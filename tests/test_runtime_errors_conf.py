@@ -47,7 +47,10 @@ def test_a_valid_model_configuration_passes(settings) -> None:
         ({"RETRYS": {}}, ["channels_lint_runtime.W101"]),
         ({"MESSAGE_MODEL": "Message"}, ["channels_lint_runtime.E103"]),
         ({"MESSAGE_MODEL": "chat.Nope"}, ["channels_lint_runtime.E103"]),
-        ({"MESSAGE_MODEL": "chat.Message"}, ["channels_lint_runtime.E104", "channels_lint_runtime.E104", "channels_lint_runtime.E104"]),
+        (
+            {"MESSAGE_MODEL": "chat.Message"},
+            ["channels_lint_runtime.E104", "channels_lint_runtime.E104", "channels_lint_runtime.E104"],
+        ),
         ({"MESSAGE_FIELDS": {"content": 5}}, ["channels_lint_runtime.E104"]),
         ({"MESSAGE_FIELDS": {"colour": "c"}}, ["channels_lint_runtime.E104"]),
         ({"RETRY": {"ATTEMPTS": 0}}, ["channels_lint_runtime.E105"]),

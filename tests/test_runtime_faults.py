@@ -11,7 +11,6 @@ retries, so no test waits for a timeout.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 import uuid

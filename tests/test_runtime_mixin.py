@@ -314,7 +314,11 @@ async def test_a_handler_error_sends_an_error_frame_and_keeps_the_connection(con
 
 @pytest.mark.django_db(transaction=True)
 @PROPERTY
-@given(extra=st.dictionaries(st.text(min_size=1, max_size=8).filter(lambda k: k not in ("seq", "action")), st.integers(-(2**63), 2**63 - 1), max_size=3))
+@given(
+    extra=st.dictionaries(
+        st.text(min_size=1, max_size=8).filter(lambda k: k not in ("seq", "action")), st.integers(-(2**63), 2**63 - 1), max_size=3
+    )
+)
 def test_property_an_async_context_error_is_logged_with_operation_and_context(extra) -> None:
     """Feature: messaging-system-fixes, Property 2: an async-context error is logged with the operation and context."""
 
@@ -416,6 +420,7 @@ async def test_a_permanent_send_failure_is_raised_to_the_handler_and_reported() 
 async def test_a_failing_store_keeps_the_connection_and_rolls_back() -> None:
     from chat.models import Message
     from chat.resilient import ResilientChatConsumer
+
     from channels_lint.runtime.handler import AsyncSafeMessageHandler
 
     class Failing(AsyncSafeMessageHandler):

@@ -22,7 +22,7 @@ pytestmark = pytest.mark.behaviour
 
 FRAMES = 1200
 SEED = int(os.environ.get("CHANNELS_LINT_FUZZ_SEED", "20261202"))
-ALPHABET = "abcdefghij KLMNOP 0123456789 .,!?-_ éü中文🙂\n\t\"\\/{}[]"
+ALPHABET = 'abcdefghij KLMNOP 0123456789 .,!?-_ éü中文🙂\n\t"\\/{}[]'
 
 
 @pytest.fixture(autouse=True)

@@ -52,12 +52,17 @@ class Failure(Exception):
     pass
 
 
-FAILURES = st.sampled_from([Failure("smtp down"), ConnectionRefusedError(111, "refused"), TimeoutError(), ValueError("bad address")])
+FAILURES = st.sampled_from(
+    [Failure("smtp down"), ConnectionRefusedError(111, "refused"), TimeoutError(), ValueError("bad address")]
+)
 
 
 @pytest.mark.django_db(transaction=True)
 @PROPERTY
-@given(plan=st.lists(st.one_of(st.none(), FAILURES), min_size=1, max_size=5), payload=st.dictionaries(st.text(max_size=5), st.integers(-100, 100), max_size=3))
+@given(
+    plan=st.lists(st.one_of(st.none(), FAILURES), min_size=1, max_size=5),
+    payload=st.dictionaries(st.text(max_size=5), st.integers(-100, 100), max_size=3),
+)
 def test_property_a_failed_backend_is_logged_and_the_next_is_used(plan, payload) -> None:
     """Feature: messaging-system-fixes, Property 13: a failed notification backend is logged and the next is used.
 
@@ -111,7 +116,11 @@ async def test_live_user_gets_it_through_the_layer_offline_user_on_next_connect(
 
     comm = client(consumer, user)
     assert (await comm.connect())[0]
-    assert await comm.receive_json_from(timeout=5) == {"type": "notification", "id": offline["id"], "payload": {"text": "while you were away"}}
+    assert await comm.receive_json_from(timeout=5) == {
+        "type": "notification",
+        "id": offline["id"],
+        "payload": {"text": "while you were away"},
+    }
     assert (await service.status(offline["id"]))["status"] == "delivered"
 
     live = await service.notify(user, {"text": "now"})

@@ -14,7 +14,7 @@ class MessagingErrorAdmin(admin.ModelAdmin):
     search_fields = ("error_type", "error_message", "consumer", "user_id", "channel_name")
     date_hierarchy = "occurred_at"
     readonly_fields = ("occurred_at",)
-    actions = ["mark_resolved", "mark_unresolved"]
+    actions = ("mark_resolved", "mark_unresolved")
 
     @admin.action(description="Mark selected errors as resolved")
     def mark_resolved(self, request, queryset):

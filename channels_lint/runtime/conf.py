@@ -211,9 +211,7 @@ def _check_model(conf: dict, error) -> list:
     try:
         model = apps.get_model(label)
     except (LookupError, ValueError):
-        return messages + [
-            error(103, f"{SETTING_NAME}['MESSAGE_MODEL'] names {label!r}, which is not an installed model.")
-        ]
+        return messages + [error(103, f"{SETTING_NAME}['MESSAGE_MODEL'] names {label!r}, which is not an installed model.")]
     names = {f.name for f in model._meta.get_fields()}
     for logical in _LOGICAL_FIELDS:
         name = fields.get(logical)

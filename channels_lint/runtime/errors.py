@@ -299,7 +299,7 @@ def record_error(error: BaseException | str, **fields: Any) -> ErrorRecord:
     try:
         record = build_record(error, **fields)
     except Exception as exc:  # never break the caller
-        logging.getLogger("channels_lint.runtime").exception("could not build an error record: %s", exc)
+        logging.getLogger("channels_lint.runtime").exception("could not build an error record")
         return ErrorRecord("RecordError", str(exc), "internal")
     _log(record)
     if not _recording_enabled():
@@ -326,7 +326,7 @@ async def arecord_error(error: BaseException | str, **fields: Any) -> ErrorRecor
     try:
         record = build_record(error, **fields)
     except Exception as exc:
-        logging.getLogger("channels_lint.runtime").exception("could not build an error record: %s", exc)
+        logging.getLogger("channels_lint.runtime").exception("could not build an error record")
         return ErrorRecord("RecordError", str(exc), "internal")
     _log(record)
     if _recording_enabled():
@@ -383,9 +383,7 @@ def _logger() -> logging.Logger:
 def _log(record: ErrorRecord) -> None:
     try:
         level = logging.WARNING if record.category == "validation" else logging.ERROR
-        _logger().log(
-            level, "messaging error: %s: %s", record.error_type, record.error_message, extra=record.log_extra()
-        )
+        _logger().log(level, "messaging error: %s: %s", record.error_type, record.error_message, extra=record.log_extra())
     except Exception:  # a broken handler must not break the consumer
         pass
 

@@ -236,9 +236,7 @@ class AsyncSafeMessageHandler:
 
     # ------------------------------------------------------------------ public API
 
-    async def create_message(
-        self, content: Any, user_id: Any, room_id: Any, *, idempotency_key: Any = None
-    ) -> dict[str, Any]:
+    async def create_message(self, content: Any, user_id: Any, room_id: Any, *, idempotency_key: Any = None) -> dict[str, Any]:
         """Store one message in a transaction, retrying transient failures; never raises.
 
         Args:
@@ -508,9 +506,7 @@ class AsyncSafeMessageHandler:
             )
 
         try:
-            result, attempts = await retry_async(
-                call, policy=self.retry, sleep=self.sleep, rng=self.rng, on_retry=on_retry
-            )
+            result, attempts = await retry_async(call, policy=self.retry, sleep=self.sleep, rng=self.rng, on_retry=on_retry)
         except asyncio.CancelledError:
             raise
         except Exception as exc:

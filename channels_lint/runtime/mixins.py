@@ -465,8 +465,13 @@ class ResilientConsumerBase:
             )
             raise exhausted.last from None
         if attempts > 1:
-            await self._record("RecoveredAfterRetry", category="channel_layer", operation=operation,
-                               recovery_action="retried", context={**context, "attempts": attempts})
+            await self._record(
+                "RecoveredAfterRetry",
+                category="channel_layer",
+                operation=operation,
+                recovery_action="retried",
+                context={**context, "attempts": attempts},
+            )
         return result
 
     def _queue(self) -> OutboundQueue:
@@ -487,21 +492,36 @@ class ResilientConsumerBase:
         try:
             await self._queue().send(kind, target, message)
         except asyncio.QueueFull as exc:
-            await self._record(exc, category="channel_layer", operation=kind, recovery_action="dropped",
-                               context={"target": target, "event_type": message.get("type")})
+            await self._record(
+                exc,
+                category="channel_layer",
+                operation=kind,
+                recovery_action="dropped",
+                context={"target": target, "event_type": message.get("type")},
+            )
             raise
 
     async def _outbound_event(self, kind: str, item: _Item, exc: BaseException | None) -> None:
-        context = {"target": item.target, "event_type": item.message.get("type"), "attempts": item.attempts,
-                   "waiting": len(self._outbound or ())}
+        context = {
+            "target": item.target,
+            "event_type": item.message.get("type"),
+            "attempts": item.attempts,
+            "waiting": len(self._outbound or ()),
+        }
         if kind == "retry":
-            _log.warning("%s to %s failed (%s); retrying", item.kind, item.target, exc,
-                         extra={"operation": item.kind, "context_data": context})
+            _log.warning(
+                "%s to %s failed (%s); retrying",
+                item.kind,
+                item.target,
+                exc,
+                extra={"operation": item.kind, "context_data": context},
+            )
         elif kind == "queued":
             await self._record(exc, operation=item.kind, recovery_action="queued", context=context)
         elif kind == "recovered":
-            await self._record("RecoveredAfterRetry", category="channel_layer", operation=item.kind,
-                               recovery_action="retried", context=context)
+            await self._record(
+                "RecoveredAfterRetry", category="channel_layer", operation=item.kind, recovery_action="retried", context=context
+            )
         # "failed": raised to the waiting caller, which dispatch records
 
     async def _resilient_receive(self, layer: Any, channel: str) -> dict:
@@ -520,9 +540,12 @@ class ResilientConsumerBase:
                 info = classify_error(exc)
                 if not outage_recorded:
                     outage_recorded = True
-                    await self._record(exc, operation="channel_layer.receive",
-                                       recovery_action="retried" if info.transient else "dropped",
-                                       context={"channel": channel})
+                    await self._record(
+                        exc,
+                        operation="channel_layer.receive",
+                        recovery_action="retried" if info.transient else "dropped",
+                        context={"channel": channel},
+                    )
                 await self._sleep()(min(max_delay, policy.delay(min(self._receive_failures, 30) - 1, self._rng())))
                 continue
             if self._receive_failures:
@@ -554,7 +577,9 @@ class ResilientConsumerBase:
         channel = getattr(self, "channel_name", None)
         if layer is None or channel is None:
             return
-        for group in list(self._joined_groups) + [g for g in (getattr(self, "groups", None) or []) if g not in self._joined_groups]:
+        for group in list(self._joined_groups) + [
+            g for g in (getattr(self, "groups", None) or []) if g not in self._joined_groups
+        ]:
             try:
                 await self._with_retry("group_discard", lambda g=group: layer.wrapped.group_discard(g, channel), {"group": group})
                 self._joined_groups.pop(group, None)
@@ -572,9 +597,13 @@ class ResilientConsumerBase:
         await _bounded(self._leave_groups(), timeout)
         if self._outbound is not None:
             for item in await self._outbound.close():
-                await self._record("UndeliveredEvent", category="channel_layer", operation=item.kind,
-                                   recovery_action="dropped",
-                                   context={"target": item.target, "event_type": item.message.get("type")})
+                await self._record(
+                    "UndeliveredEvent",
+                    category="channel_layer",
+                    operation=item.kind,
+                    recovery_action="dropped",
+                    context={"target": item.target, "event_type": item.message.get("type")},
+                )
 
     # -- dispatch protection
 
@@ -599,7 +628,9 @@ class ResilientConsumerBase:
         context = {"message_type": kind, "handler": self._failing_method(exc) or kind.replace(".", "_")}
         if kind == "websocket.receive":
             text = message.get("text")
-            context["frame_bytes"] = len(text.encode("utf-8", "replace")) if isinstance(text, str) else len(message.get("bytes") or b"")
+            context["frame_bytes"] = (
+                len(text.encode("utf-8", "replace")) if isinstance(text, str) else len(message.get("bytes") or b"")
+            )
         if kind == "websocket.disconnect":
             await self._record(exc, operation="disconnect", recovery_action="connection_closed", context=context)
             raise StopConsumer()
@@ -607,8 +638,9 @@ class ResilientConsumerBase:
             code = getattr(exc, "code", None) if isinstance(exc, UnrecoverableError) else None
             if code is None:
                 code = TRY_AGAIN_LATER if (kind == "websocket.connect" and info.transient) else self._close_code()
-            await self._record(exc, operation=context["handler"],
-                               recovery_action="connection_closed", context={**context, "close_code": code})
+            await self._record(
+                exc, operation=context["handler"], recovery_action="connection_closed", context={**context, "close_code": code}
+            )
             if self._accepted:
                 await self._send_frame(error_frame(info.code, _public_reason(exc, info), fatal=True))
             await self._close(code, reason=info.code)
@@ -707,8 +739,7 @@ class ResilientConsumerBase:
             "category": "validation",
             "operation": "receive",
             "recovery_action": "error_frame",
-            "context": {"error_code": check.error, "reason": check.reason, "frame_bytes": size,
-                        "binary": text_data is None},
+            "context": {"error_code": check.error, "reason": check.reason, "frame_bytes": size, "binary": text_data is None},
         }
 
 
@@ -723,7 +754,6 @@ class ResilientAsyncJsonConsumerMixin(ResilientConsumerBase):
             await self._send_frame(check.error_frame())
             return
         await self.receive_json(check.data, **kwargs)  # type: ignore[attr-defined]
-
 
     async def join_notifications(self, user_id: Any = None) -> int:
         """Join the user's notification group and send the notifications waiting in the inbox.
@@ -753,8 +783,9 @@ class ResilientJsonConsumerMixin(ResilientConsumerBase):
         check = self._check_frame(text_data, bytes_data)
         if check.data is None:
             fields = self._invalid_frame_record(check, text_data, bytes_data)
-            record_error("InvalidFrame", consumer=self, channel_name=getattr(self, "channel_name", ""),
-                         user_id=self._user_id(), **fields)
+            record_error(
+                "InvalidFrame", consumer=self, channel_name=getattr(self, "channel_name", ""), user_id=self._user_id(), **fields
+            )
             self.send(text_data=dumps(check.error_frame()))  # type: ignore[attr-defined]
             return
         self.receive_json(check.data, **kwargs)  # type: ignore[attr-defined]

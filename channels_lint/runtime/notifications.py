@@ -210,8 +210,14 @@ class NotificationService:
             try:
                 await send({"type": "notification", "id": notification_id, "payload": payload})
             except Exception as exc:
-                await arecord_error(exc, category="notification", operation="deliver_inbox", user_id=user_id,
-                                    recovery_action="queued", context={"notification_id": notification_id})
+                await arecord_error(
+                    exc,
+                    category="notification",
+                    operation="deliver_inbox",
+                    user_id=user_id,
+                    recovery_action="queued",
+                    context={"notification_id": notification_id},
+                )
                 break
             await _db(_mark_delivered, notification_id)
             sent += 1
@@ -297,7 +303,9 @@ def _read_row(pk: Any) -> dict[str, Any] | None:
 def _inbox_rows(user_id: str) -> list[tuple[int, Any]]:
     from .models import Notification
 
-    return list(Notification.objects.filter(user_id=user_id, status="inbox").order_by("created_at", "id").values_list("id", "payload"))
+    return list(
+        Notification.objects.filter(user_id=user_id, status="inbox").order_by("created_at", "id").values_list("id", "payload")
+    )
 
 
 def _mark_delivered(pk: int) -> None:
