@@ -15,7 +15,7 @@ next one is tried. The default order:
    (``CHANNELS_LINT_RUNTIME["NOTIFICATION_GROUP"]``, default ``"notifications.user.{user_id}"``) with
    an event ``{"type": "notification.message", "id": ..., "payload": ...}``. A group with no member
    counts as a failure (``NoRecipient``): Channels' ``group_send`` to an empty group succeeds
-   silently (channels-semantics.md §5.3-5.4), which would mark an undelivered notification
+   silently (docs/semantics.md §5.3-5.4), which would mark an undelivered notification
    "delivered". Membership is read from ``InMemoryChannelLayer.groups`` or the channels_redis
    group sorted set (``RedisChannelLayer._group_key``, channels_redis 4.3.0 ``core.py``); for any
    other layer the check is skipped.
