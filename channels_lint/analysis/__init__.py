@@ -14,6 +14,7 @@ Each analyzer owns one kind of fact and is built on first use:
 ``a.layer``         channel-layer calls and events (:mod:`.layer`)
 ``a.coroutines``    calls that return coroutines (:mod:`.coroutines`)
 ``a.payloads``      values msgpack/json reject (:mod:`.payload`)
+``a.client``        client data and what checked it (:mod:`.client`)
 ==================  =============================================================
 
 What Django and Channels do is data in :mod:`.facts`.  No analyzer imports a rule, writes
@@ -28,6 +29,7 @@ import functools
 from pathlib import Path
 
 from channels_lint.analysis.bindings import Binding, BindingKind, Bindings
+from channels_lint.analysis.client import ClientData
 from channels_lint.analysis.consumers import Consumer, Consumers
 from channels_lint.analysis.context import Context, ExecutionContext
 from channels_lint.analysis.coroutines import CoroutineCall, CoroutineKind, Coroutines
@@ -126,6 +128,12 @@ class ModuleAnalysis:
         return self.layer.handler_names | project
 
     @functools.cached_property
+    def async_unsafe_allowed(self) -> bool:
+        """The project runs this file with ``DJANGO_ALLOW_ASYNC_UNSAFE`` set (a test suite on
+        purpose): Django raises no ``SynchronousOnlyOperation`` here."""
+        return self.project.async_unsafe_allowed(self.path)
+
+    @functools.cached_property
     def models(self):
         """The project's models index, with this module's own models."""
         from channels_lint.project.models import models_in_module
@@ -155,4 +163,8 @@ class ModuleAnalysis:
 
     @functools.cached_property
     def payloads(self) -> Payloads:
-        return Payloads(self.names, self.flow, self.orm)
+        return Payloads(self.names, self.flow, self.orm, self.consumers)
+
+    @functools.cached_property
+    def client(self) -> ClientData:
+        return ClientData(self.syntax, self.names, self.flow, self.consumers, self.project)

@@ -104,6 +104,22 @@ class ConsumerFact:
 
 
 @dataclass(frozen=True)
+class ConsumerHandlers:
+    """Where the project's consumers get their methods from (for event handlers).
+
+    ``defined_in`` maps each method name defined by a consumer class, or by a project class
+    in its bases (mixins included), to the files defining it.  ``readable`` is false when a
+    handler may exist that the index cannot see: a consumer derives from a class the index
+    cannot read (outside the project, or in a module it did not parse), a class derives from
+    a ``*Consumer`` base that resolves to no consumer (a library consumer), or a consumer
+    defines ``dispatch``/``__getattr__``/``__getattribute__``.
+    """
+
+    defined_in: dict[str, frozenset[str]]
+    readable: bool
+
+
+@dataclass(frozen=True)
 class _ClassRecord:
     name: str
     path: str
@@ -249,6 +265,66 @@ class ProjectIndex:
                 if event.type is not None:
                     found.setdefault(event.type, []).append((path, event.call.lineno))
         return found
+
+
+    @functools.cached_property
+    def consumer_handlers(self) -> ConsumerHandlers:
+        """Where each consumer method of the project is defined (see :class:`ConsumerHandlers`)."""
+        from channels_lint.analysis.facts import CONSUMER_BASES
+        from channels_lint.analysis.names import Names
+        from channels_lint.analysis.syntax import Syntax
+
+        records: dict[str, list[_ClassRecord]] = {}
+        for path, tree, lines in self._channels_modules:
+            names = Names(Syntax(tree, lines))
+            for node in tree.body:
+                if isinstance(node, ast.ClassDef):
+                    bases = tuple(names.qualname(base) or "?" for base in node.bases)
+                    methods = frozenset(s.name for s in node.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)))
+                    records.setdefault(node.name, []).append(_ClassRecord(node.name, path, bases, methods))
+        consumer_files = {(fact.name, fact.path) for facts in self.consumers.values() for fact in facts}
+        defined_in: dict[str, set[str]] = {}
+        readable = self.complete
+        for name, candidates in records.items():
+            for record in candidates:
+                if (name, record.path) not in consumer_files:
+                    if any(base.rsplit(".", 1)[-1].endswith("Consumer") for base in record.base_names):
+                        # derives from a consumer the index cannot resolve (a library's)
+                        readable &= any(b in CONSUMER_BASES or len(records.get(b.rsplit(".", 1)[-1], ())) == 1 for b in record.base_names)
+                    continue
+                queue, seen = [record], set()
+                while queue:
+                    current = queue.pop()
+                    if id(current) in seen:
+                        continue
+                    seen.add(id(current))
+                    if current.methods & {"dispatch", "__getattr__", "__getattribute__"}:
+                        readable = False
+                    for method in current.methods:
+                        defined_in.setdefault(method, set()).add(current.path)
+                    for base in current.base_names:
+                        if base in CONSUMER_BASES or base in ("object", "typing.Generic"):
+                            continue
+                        found = records.get(base.rsplit(".", 1)[-1], [])
+                        if len(found) == 1:
+                            queue.append(found[0])
+                        else:
+                            readable = False
+        return ConsumerHandlers({name: frozenset(paths) for name, paths in defined_in.items()}, readable)
+
+    @functools.cached_property
+    def async_unsafe(self):
+        """Where the project runs with ``DJANGO_ALLOW_ASYNC_UNSAFE`` set
+        (:mod:`channels_lint.project.environment`)."""
+        from channels_lint.project.environment import AsyncUnsafeCoverage, coverage
+
+        if self.root is None:
+            return AsyncUnsafeCoverage()
+        return coverage(self.root, self._python_files, read_regular_file)
+
+    def async_unsafe_allowed(self, path: str | None) -> bool:
+        """Whether the file at ``path`` runs with ``DJANGO_ALLOW_ASYNC_UNSAFE`` set."""
+        return path is not None and self.root is not None and self.async_unsafe.covers(Path(path))
 
 
 EMPTY = ProjectIndex(None)

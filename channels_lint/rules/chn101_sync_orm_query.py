@@ -8,7 +8,7 @@ from channels_lint.analysis import Family
 from channels_lint.analysis.facts import ASYNC_MARKERS
 from channels_lint.diagnostics import Applicability, Violation
 from channels_lint.rules.base import Invalid, Rule
-from channels_lint.rules.orm import operation_violation
+from channels_lint.rules.orm import operation_violation, operations_on_loop
 
 
 class SyncOrmQueryInAsync(Rule):
@@ -202,7 +202,5 @@ class BoardConsumer(AsyncJsonWebsocketConsumer):
     )
 
     def check(self) -> Iterator[Violation]:
-        db = self.analysis.db
-        for operation in db.operations:
-            if operation.family is Family.QUERY and db.context_of(operation).on_event_loop:
-                yield operation_violation(self, operation)
+        for operation in operations_on_loop(self.analysis, Family.QUERY):
+            yield operation_violation(self, operation)

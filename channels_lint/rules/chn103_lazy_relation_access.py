@@ -8,7 +8,7 @@ from channels_lint.analysis import Family
 from channels_lint.analysis.facts import ASYNC_MARKERS
 from channels_lint.diagnostics import Violation
 from channels_lint.rules.base import Invalid, Rule
-from channels_lint.rules.orm import describe
+from channels_lint.rules.orm import describe, operations_on_loop
 
 
 class LazyRelationInAsync(Rule):
@@ -186,12 +186,8 @@ class OrderConsumer(AsyncJsonWebsocketConsumer):
 
     def check(self) -> Iterator[Violation]:
         a = self.analysis
-        for operation in a.db.operations:
-            if (
-                operation.family is Family.RELATION
-                and not (operation.evidence is not None and operation.evidence.weak)
-                and a.db.context_of(operation).on_event_loop
-            ):
+        for operation in operations_on_loop(a, Family.RELATION):
+            if not (operation.evidence is not None and operation.evidence.weak):
                 yield self.violation(
                     operation.node,
                     f"{describe(a, operation)}, which raises SynchronousOnlyOperation on the event loop; "

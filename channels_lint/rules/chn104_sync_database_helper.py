@@ -147,6 +147,8 @@ class C(AsyncWebsocketConsumer):
 
     def check(self) -> Iterator[Violation]:
         a = self.analysis
+        if a.async_unsafe_allowed:
+            return  # Django raises no SynchronousOnlyOperation there
         source = a.syntax.source
         helpers = a.db.helpers
         for call in a.syntax.nodes(ast.Call):

@@ -5,8 +5,9 @@ target Django has, docs/semantics.md §4.1).  Not a rule module: rules import it
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 
-from channels_lint.analysis import DbEffect, DbOperation, FixShape, ModuleAnalysis, OpKind, Orm
+from channels_lint.analysis import DbEffect, DbOperation, Family, FixShape, ModuleAnalysis, OpKind, Orm
 from channels_lint.analysis.facts import (
     FUNCTION_TWINS,
     INSTANCE_TWINS,
@@ -28,6 +29,16 @@ _EFFECTS = {
     DbEffect.WRITES_SESSION: "writes the session",
     DbEffect.OPENS_CURSOR: "opens a database cursor",
 }
+
+
+def operations_on_loop(a: ModuleAnalysis, family: Family) -> Iterator[DbOperation]:
+    """The database operations of ``family`` that run on the event loop, unless the project
+    runs this file with ``DJANGO_ALLOW_ASYNC_UNSAFE`` set (then Django raises nothing)."""
+    if a.async_unsafe_allowed:
+        return
+    for operation in a.db.operations:
+        if operation.family is family and a.db.context_of(operation).on_event_loop:
+            yield operation
 
 
 def describe(a: ModuleAnalysis, operation: DbOperation) -> str:

@@ -1,0 +1,89 @@
+"""Issue 7: async-context shapes of real code, and silence where real projects are right."""
+
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from tests.helpers import found, make_project
+
+ASYNC_ORM = """
+from app.models import Note
+
+async def test_notes():
+    Note.objects.create(body="x")
+"""
+CONSUMER = """
+from channels.generic.websocket import AsyncWebsocketConsumer
+from app.models import Note
+
+class C(AsyncWebsocketConsumer):
+    async def connect(self):
+        Note.objects.create(body="x")
+"""
+MODELS = """
+from django.db import models
+
+class Note(models.Model):
+    body = models.TextField()
+"""
+
+
+@pytest.mark.parametrize(
+    ("setting", "silent", "reported"),
+    [
+        (
+            {"tests/conftest.py": 'import os\nos.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"\n'},
+            ["tests/test_notes.py", "tests/unit/test_more.py"],
+            ["app/consumers.py", "other/test_elsewhere.py"],
+        ),
+        (
+            {"pytest.ini": "[pytest]\nenv =\n    DJANGO_ALLOW_ASYNC_UNSAFE=true\n"},
+            ["tests/test_notes.py", "other/test_elsewhere.py"],
+            ["app/consumers.py"],
+        ),
+        (
+            {"pyproject.toml": '[tool.pytest.ini_options]\nenv = ["DJANGO_ALLOW_ASYNC_UNSAFE=true"]\n'},
+            ["tests/test_notes.py"],
+            ["app/consumers.py"],
+        ),
+        (
+            {"proj/settings.py": 'import os\nos.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "1")\n'},
+            ["tests/test_notes.py", "app/consumers.py"],
+            [],
+        ),
+        (
+            {"tests/conftest.py": '# os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"\n', "pytest.ini": "[pytest]\n# DJANGO_ALLOW_ASYNC_UNSAFE\n"},
+            [],
+            ["tests/test_notes.py", "app/consumers.py"],
+        ),
+    ],
+    ids=["conftest-tree", "pytest-ini-env", "pyproject-env", "settings-everywhere", "commented-out"],
+)
+def test_django_allow_async_unsafe_silences_the_code_it_covers(tmp_path: Path, setting, silent, reported) -> None:
+    files = {"app/models.py": MODELS, **setting}
+    for name in (*silent, *reported):
+        files[name] = CONSUMER if "consumers" in name else ASYNC_ORM
+    root = make_project(tmp_path, files)
+    for name in silent:
+        assert found((root / name).read_text(), path=root / name) == [], name
+    for name in reported:
+        assert ("CHN101" in {code for _, code in found((root / name).read_text(), path=root / name)}), name
+
+
+def test_the_setting_does_not_silence_other_failures(tmp_path: Path) -> None:
+    source = textwrap.dedent(
+        """
+        from asgiref.sync import async_to_sync
+        from channels.generic.websocket import AsyncWebsocketConsumer
+
+        class C(AsyncWebsocketConsumer):
+            async def connect(self):
+                self.accept()
+                async_to_sync(self.channel_layer.group_add)("g", self.channel_name)
+        """
+    )
+    root = make_project(tmp_path, {"tests/conftest.py": 'import os\nos.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "1"\n', "tests/test_c.py": source})
+    assert {code for _, code in found(source, path=root / "tests/test_c.py")} == {"CHN105", "CHN106"}
