@@ -28,6 +28,7 @@ from channels_lint.analysis.facts import (
     USER_DB_METHODS,
     DbEffect,
 )
+from channels_lint.analysis.bindings import BindingKind
 from channels_lint.analysis.flow import ValueFlow
 from channels_lint.analysis.names import Names
 from channels_lint.analysis.orm import Evidence, Orm, OrmEvidence, inferred_manager_call
@@ -35,6 +36,13 @@ from channels_lint.analysis.syntax import Syntax
 
 #: Method names that belong to managers and querysets.
 MANAGER_CALL_NAMES = INFERRED_MANAGER_CALLS | QUERYSET_BUILDERS | QUERYSET_SQL_METHODS | RELATED_WRITE_METHODS
+
+
+def _request_parameter(function: ast.AsyncFunctionDef) -> bool:
+    """``request`` is the view's first parameter, or a method's (view class, middleware
+    ``__call__``) second one."""
+    positional = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
+    return positional[:1] == ["request"] or (positional[:1] in (["self"], ["cls"]) and positional[1:2] == ["request"])
 
 
 class Family(enum.Enum):
@@ -65,6 +73,7 @@ class OpKind(enum.Enum):
     LAZY_RELATION = "lazy-relation"  # obj.fk: `target` model
     ATOMIC_BLOCK = "atomic-block"  # with transaction.atomic():
     ATOMIC_DECORATOR = "atomic-decorator"  # @transaction.atomic on an async def
+    REQUEST_USER = "request-user"  # request.user.<attr> in an async view or middleware
 
 
 class FixShape(enum.Enum):
@@ -126,6 +135,7 @@ class DatabaseOperations:
         found.extend(self._evaluations())
         found.extend(self._lazy_relation_loads())
         found.extend(self._atomic_blocks())
+        found.extend(self._request_users())
         return found
 
     def context_of(self, operation: DbOperation) -> Context:
@@ -322,6 +332,29 @@ class DatabaseOperations:
                     yield DbOperation(
                         node=decorator, family=Family.API, kind=OpKind.ATOMIC_DECORATOR, shape=FixShape.NONE, scope=function
                     )
+
+    def _request_users(self) -> Iterator[DbOperation]:
+        """``request.user.<attr>`` where ``request`` is the request parameter of an ``async
+        def`` view or middleware ``__call__``: ``AuthenticationMiddleware`` makes
+        ``request.user`` a lazy object whose first use loads the session and the user
+        (django/contrib/auth/middleware.py, docs/semantics.md §4.2)."""
+        for attribute in self.syntax.nodes(ast.Attribute):
+            user = attribute.value
+            if not (
+                isinstance(attribute.ctx, ast.Load)
+                and isinstance(user, ast.Attribute)
+                and user.attr == "user"
+                and isinstance(user.value, ast.Name)
+                and user.value.id == "request"
+            ):
+                continue
+            function = self.syntax.enclosing_scope(attribute)
+            if not isinstance(function, ast.AsyncFunctionDef) or not _request_parameter(function):
+                continue
+            bindings = self.flow.reaching(user.value)
+            if not bindings or any(b.kind is not BindingKind.PARAMETER for b in bindings):
+                continue
+            yield DbOperation(node=user, family=Family.API, kind=OpKind.REQUEST_USER, shape=FixShape.NONE)
 
     # ------------------------------------------------------------------ helpers
     @functools.cached_property

@@ -17,8 +17,10 @@ class SyncOnlyDjangoApiInAsync(Rule):
     Checks for sync-only Django APIs that touch the database in code that runs on the event
     loop: `transaction.atomic` (as a `with` or on an `async def`), `connection.cursor()`,
     `django.contrib.auth.authenticate/login/logout/get_user`, the session's `save()`,
-    `flush()`, `cycle_key()` and `delete()` (`self.scope["session"]`), and the user's
-    permission checks (`has_perm()`...).
+    `flush()`, `cycle_key()` and `delete()` (`self.scope["session"]`), the user's
+    permission checks (`has_perm()`...), and `request.user.<attr>` in an `async def` view or
+    middleware `__call__` (`AuthenticationMiddleware`'s lazy user loads the session and the
+    user on first use; Django 5.0 added `await request.auser()`).
 
     ## Why is this bad?
     They all reach the database and raise `SynchronousOnlyOperation`. Django's docs: "Transactions
@@ -81,6 +83,24 @@ class C(AsyncWebsocketConsumer):
         with transaction.atomic():
             pass
 """,
+        """
+from django.http import JsonResponse
+
+async def whoami(request):
+    user = await request.auser()
+    return JsonResponse({"name": user.username})
+
+def sync_view(request):
+    return JsonResponse({"name": request.user.username})
+
+class TimingMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    async def __call__(self, request):
+        request.started = 1
+        return await self.get_response(request)
+""",
     )
     invalid = (
         Invalid(
@@ -113,6 +133,29 @@ class C(AsyncWebsocketConsumer):
         await database_sync_to_async(self.scope["session"].save)()  # error
         allowed = await database_sync_to_async(self.scope["user"].has_perm)("chat.add_message")  # error
 """,
+        ),
+        Invalid(
+            """
+from django.http import JsonResponse
+
+async def whoami(request):
+    if not request.user.is_authenticated:  # error
+        return JsonResponse({}, status=401)
+    return JsonResponse({"name": "x"})
+
+class AuditMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    async def __call__(self, request):
+        name = request.user.username  # error
+        return await self.get_response(request)
+""",
+            messages=(
+                "`request.user` is a lazy object: its first use loads the session and the user from the database, "
+                "which raises SynchronousOnlyOperation on the event loop; use `user = await request.auser()`",
+            )
+            * 2,
         ),
     )
 

@@ -93,6 +93,10 @@ def _describe(a: ModuleAnalysis, operation: DbOperation) -> str:
         return f"`{source(node)}` loads the related {operation.target} with a query"
     if kind is OpKind.ATOMIC_BLOCK:
         return f"`{source(node)}` opens a database transaction"
+    if kind is OpKind.REQUEST_USER:
+        return (
+            f"`{source(node)}` is a lazy object: its first use loads the session and the user from the database"
+        )
     if kind is OpKind.ATOMIC_DECORATOR:
         return f"`@{source(node)}` on a coroutine function opens a database transaction"
     raise AssertionError(f"no words for {kind}")  # pragma: no cover - every kind is handled
@@ -106,6 +110,9 @@ def operation_violation(rule, operation: DbOperation) -> Violation:
     node = operation.node
     span = a.syntax.span
     message = f"{describe(a, operation)}, which {SOO}"
+    if operation.kind is OpKind.REQUEST_USER:
+        advice = "use `user = await request.auser()`" if a.settings.django_version >= (5, 0) else "read it in `sync_to_async`"
+        return rule.violation(node, f"{message}; {advice}")
     if not (a.context.can_await_here(node) and not a.syntax.is_awaited(node)) or operation.shape is FixShape.NONE:
         return rule.violation(node, message + "; move it into a `@database_sync_to_async` function")
     twin = _async_twin(a, operation)
