@@ -12,9 +12,9 @@ Each analyzer owns one kind of fact and is built on first use:
 ``a.orm``           ORM evidence of expressions (:mod:`.orm`)
 ``a.db``            database operations and sync DB helpers (:mod:`.database`)
 ``a.layer``         channel-layer calls and events (:mod:`.layer`)
+``a.cross``         calls of functions/methods defined in other project modules (:mod:`.crossmodule`)
 ``a.coroutines``    calls that return coroutines (:mod:`.coroutines`)
 ``a.payloads``      values msgpack/json reject (:mod:`.payload`)
-``a.client``        client data and what checked it (:mod:`.client`)
 ==================  =============================================================
 
 What Django and Channels do is data in :mod:`.facts`.  No analyzer imports a rule, writes
@@ -29,10 +29,10 @@ import functools
 from pathlib import Path
 
 from channels_lint.analysis.bindings import Binding, BindingKind, Bindings
-from channels_lint.analysis.client import ClientData
 from channels_lint.analysis.consumers import Consumer, Consumers
 from channels_lint.analysis.context import Context, ExecutionContext
 from channels_lint.analysis.coroutines import CoroutineCall, CoroutineKind, Coroutines
+from channels_lint.analysis.crossmodule import CrossModule
 from channels_lint.analysis.database import DatabaseOperations, DbOperation, Family, FixShape, OpKind
 from channels_lint.analysis.facts import ASYNC_TO_SYNC, CONSUMER_METHODS, QUERYSET_SQL_METHODS, DbEffect, PayloadKind
 from channels_lint.analysis.flow import DictEntry, DictShape, ValueFlow
@@ -99,6 +99,14 @@ class ModuleAnalysis:
         self.project = project if project is not None else ProjectIndex.for_path(self.path)
         self.syntax = Syntax(tree, lines)
 
+    def relative(self, path: str) -> str:
+        """``path`` relative to the project root when it is under it (for messages)."""
+        root = self.project.root
+        try:
+            return str(Path(path).relative_to(root)) if root is not None else path
+        except ValueError:
+            return path
+
     @functools.cached_property
     def names(self) -> Names:
         return Names(self.syntax)
@@ -158,13 +166,13 @@ class ModuleAnalysis:
         return ChannelLayer(self.syntax, self.names, self.flow)
 
     @functools.cached_property
+    def cross(self) -> CrossModule:
+        return CrossModule(self.syntax, self.names, self.project, self.path)
+
+    @functools.cached_property
     def coroutines(self) -> Coroutines:
-        return Coroutines(self.syntax, self.names, self.context, self.consumers, self.layer)
+        return Coroutines(self.syntax, self.names, self.context, self.consumers, self.layer, self.cross)
 
     @functools.cached_property
     def payloads(self) -> Payloads:
-        return Payloads(self.names, self.flow, self.orm, self.consumers)
-
-    @functools.cached_property
-    def client(self) -> ClientData:
-        return ClientData(self.syntax, self.names, self.flow, self.consumers, self.project)
+        return Payloads(self.names, self.flow, self.orm)

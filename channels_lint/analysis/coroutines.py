@@ -14,10 +14,11 @@ from dataclasses import dataclass
 
 from channels_lint.analysis.consumers import Consumers
 from channels_lint.analysis.context import ExecutionContext
+from channels_lint.analysis.crossmodule import CrossModule
 from channels_lint.analysis.facts import KNOWN_COROUTINE_FUNCTIONS
 from channels_lint.analysis.layer import ChannelLayer
 from channels_lint.analysis.names import Names
-from channels_lint.analysis.syntax import Syntax
+from channels_lint.analysis.syntax import Syntax, dotted
 
 
 class CoroutineKind(enum.Enum):
@@ -42,13 +43,20 @@ class Coroutines:
     """Which calls of one module return coroutines."""
 
     def __init__(
-        self, syntax: Syntax, names: Names, context: ExecutionContext, consumers: Consumers, layer: ChannelLayer
+        self,
+        syntax: Syntax,
+        names: Names,
+        context: ExecutionContext,
+        consumers: Consumers,
+        layer: ChannelLayer,
+        cross: CrossModule | None = None,
     ) -> None:
         self.syntax = syntax
         self.names = names
         self.context = context
         self.consumers = consumers
         self.layer = layer
+        self.cross = cross
 
     def of(self, call: ast.Call) -> CoroutineCall | None:
         """Why calling ``call`` returns a coroutine, or ``None`` when that is not proven."""
@@ -65,6 +73,16 @@ class Coroutines:
             if function is not None and self.returns_coroutine(function):
                 return CoroutineCall(call=call, kind=CoroutineKind.MODULE_FUNCTION, callee=func)
             return None
+        fact = self.cross.callee(call) if self.cross is not None else None
+        if fact is not None:
+            if not fact.coroutine:
+                return None
+            kind = (
+                CoroutineKind.OWN_METHOD
+                if isinstance(func, ast.Attribute) and dotted(func.value) == "self"
+                else CoroutineKind.MODULE_FUNCTION
+            )
+            return CoroutineCall(call=call, kind=kind, callee=func)
         if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and func.value.id == "self":
             cls = self.syntax.enclosing_class(call)
             if cls is None:

@@ -322,10 +322,35 @@ class ProjectIndex:
             return AsyncUnsafeCoverage()
         return coverage(self.root, self._python_files, read_regular_file)
 
+    @functools.cached_property
+    def modules(self):
+        """Functions and classes of project modules, analysed on first use
+        (:class:`channels_lint.project.modules.ProjectModules`); ``None`` without a root."""
+        from channels_lint.project.modules import ProjectModules
+
+        return ProjectModules(self.root, self._python_files, read_regular_file) if self.root is not None else None
+
     def async_unsafe_allowed(self, path: str | None) -> bool:
         """Whether the file at ``path`` runs with ``DJANGO_ALLOW_ASYNC_UNSAFE`` set."""
         return path is not None and self.root is not None and self.async_unsafe.covers(Path(path))
 
+
+    # ------------------------------------------------------------------ routes (issue 10)
+    @functools.cached_property
+    def routes(self):
+        """Routes split across modules, the URL kwargs each consumer's routes define, the
+        ASGI settings and the import graph (:class:`channels_lint.project.routes.ProjectRoutes`,
+        each part read on first use)."""
+        from channels_lint.project.routes import ProjectRoutes
+
+        return ProjectRoutes(self)
+
+    def route_kwargs(self, consumer_name: str):
+        """``{kwarg: KwargFact}`` the project's routes to the consumer class ``consumer_name``
+        define (converter ``int``/``str``/``slug``/``uuid``/``path``, or ``regex`` with the
+        group's pattern); ``None`` when the consumer has no known route.  Lint code should ask
+        ``ModuleAnalysis.routes.route_kwargs``, which also sees the module being linted."""
+        return self.routes.route_kwargs(consumer_name)
 
 EMPTY = ProjectIndex(None)
 

@@ -153,6 +153,16 @@ class C(AsyncWebsocketConsumer):
         helpers = a.db.helpers
         for call in a.syntax.nodes(ast.Call):
             helper = a.names.local_function(call)
+            if helper is None and a.context.of(call).on_event_loop and not a.syntax.is_awaited(call):
+                fact = a.cross.callee(call)
+                if fact is not None and fact.touches_db:
+                    yield self.violation(
+                        call,
+                        f"`{source(call.func)}()` (defined in `{a.relative(fact.path)}`, line {fact.line}) is a sync "
+                        "function that touches the database; called on the event loop it raises "
+                        "SynchronousOnlyOperation; decorate it with `@database_sync_to_async` and await it",
+                    )
+                continue
             if helper not in helpers or not a.context.of(call).on_event_loop or a.syntax.is_awaited(call):
                 continue
             node, via_helper = helpers[helper]
