@@ -87,3 +87,65 @@ def test_the_setting_does_not_silence_other_failures(tmp_path: Path) -> None:
     )
     root = make_project(tmp_path, {"tests/conftest.py": 'import os\nos.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "1"\n', "tests/test_c.py": source})
     assert {code for _, code in found(source, path=root / "tests/test_c.py")} == {"CHN105", "CHN106"}
+
+
+MIXINS = """
+from asgiref.sync import async_to_sync, sync_to_async
+from channels.layers import get_channel_layer
+from .models import Note
+
+
+class PermissionMixin:
+    @sync_to_async
+    def has_perms(self, perms):
+        return self.scope["user"].has_perms(perms)
+
+    def label(self):
+        return "plain"
+
+
+def load_notes():
+    return list(Note.objects.all())
+
+
+def push(group):
+    async_to_sync(get_channel_layer().group_send)(group, {"type": "x"})
+
+
+async def notify(group):
+    pass
+
+
+def pure(value):
+    return value * 2
+"""
+
+CROSS_CONSUMER = """
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from app import mixins
+from .mixins import PermissionMixin, load_notes, notify, pure, push
+
+
+class NoteConsumer(PermissionMixin, AsyncJsonWebsocketConsumer):
+    async def connect(self):
+        if self.has_perms(["app.view_note"]):
+            await self.accept()
+        notes = load_notes()
+        push("g")
+        notify("g")
+        mixins.notify("g")
+        self.label()
+        pure(2)
+        await self.send_json({"n": len(notes)})
+"""
+
+
+def test_calls_across_modules_use_the_defining_module(tmp_path: Path) -> None:
+    root = make_project(tmp_path, {"app/models.py": MODELS, "app/mixins.py": MIXINS, "app/consumers.py": CROSS_CONSUMER})
+    findings = found(CROSS_CONSUMER, path=root / "app" / "consumers.py")
+    assert findings == [(9, "CHN105"), (11, "CHN104"), (12, "CHN106"), (13, "CHN105"), (14, "CHN105")]
+
+
+def test_an_unresolvable_module_is_silent(tmp_path: Path) -> None:
+    root = make_project(tmp_path, {"app/models.py": MODELS, "app/consumers.py": CROSS_CONSUMER})
+    assert found(CROSS_CONSUMER, path=root / "app" / "consumers.py") == []
