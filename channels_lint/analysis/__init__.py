@@ -159,7 +159,7 @@ class ModuleAnalysis:
 
     @functools.cached_property
     def db(self) -> DatabaseOperations:
-        return DatabaseOperations(self.syntax, self.names, self.flow, self.orm, self.context)
+        return DatabaseOperations(self.syntax, self.names, self.flow, self.orm, self.context, self.cross)
 
     @functools.cached_property
     def layer(self) -> ChannelLayer:

@@ -69,3 +69,25 @@ class CrossModule:
     def callee(self, call: ast.Call):
         """:meth:`function` or :meth:`method`, whichever applies."""
         return self.function(call) or self.method(call)
+
+    def class_ancestors(self, node: ast.expr) -> frozenset[str]:
+        """Qualified names of the bases of the class ``node`` names, through this module's
+        classes and project classes of other modules (empty when unknown)."""
+        if isinstance(node, ast.Name) and node.id in self.names.classes:
+            found: set[str] = set()
+            for klass in self.names.local_mro(self.names.classes[node.id]):
+                for base in klass.bases:
+                    qualified = self.names.qualname(base)
+                    if not qualified:
+                        continue
+                    found.add(qualified)
+                    if self.modules is not None and "." in qualified and not qualified.startswith(LIBRARIES):
+                        fact = self.modules.cls(qualified, self.path)
+                        if fact is not None:
+                            found |= fact.ancestors
+            return frozenset(found)
+        qualified = self.names.qualname(node)
+        if self.modules is None or not qualified or "." not in qualified or qualified.startswith(LIBRARIES):
+            return frozenset()
+        fact = self.modules.cls(qualified, self.path)
+        return fact.ancestors if fact is not None else frozenset()

@@ -34,6 +34,11 @@ from channels_lint.analysis.names import Names
 from channels_lint.analysis.orm import Evidence, Orm, OrmEvidence, inferred_manager_call
 from channels_lint.analysis.syntax import Syntax
 
+#: DRF's model serializer classes (rest_framework/serializers.py).
+MODEL_SERIALIZERS = frozenset(
+    {"rest_framework.serializers.ModelSerializer", "rest_framework.serializers.HyperlinkedModelSerializer"}
+)
+
 #: Method names that belong to managers and querysets.
 MANAGER_CALL_NAMES = INFERRED_MANAGER_CALLS | QUERYSET_BUILDERS | QUERYSET_SQL_METHODS | RELATED_WRITE_METHODS
 
@@ -74,6 +79,7 @@ class OpKind(enum.Enum):
     ATOMIC_BLOCK = "atomic-block"  # with transaction.atomic():
     ATOMIC_DECORATOR = "atomic-decorator"  # @transaction.atomic on an async def
     REQUEST_USER = "request-user"  # request.user.<attr> in an async view or middleware
+    SERIALIZER = "serializer"  # a DRF ModelSerializer's save(), or .data of many rows
 
 
 class FixShape(enum.Enum):
@@ -117,7 +123,10 @@ class DbOperation:
 class DatabaseOperations:
     """Database operations of one module, and the sync helpers that reach them."""
 
-    def __init__(self, syntax: Syntax, names: Names, flow: ValueFlow, orm: OrmEvidence, context: ExecutionContext) -> None:
+    def __init__(
+        self, syntax: Syntax, names: Names, flow: ValueFlow, orm: OrmEvidence, context: ExecutionContext, cross=None
+    ) -> None:
+        self.cross = cross
         self.syntax = syntax
         self.names = names
         self.flow = flow
@@ -136,6 +145,7 @@ class DatabaseOperations:
         found.extend(self._lazy_relation_loads())
         found.extend(self._atomic_blocks())
         found.extend(self._request_users())
+        found.extend(self._serializers())
         return found
 
     def context_of(self, operation: DbOperation) -> Context:
@@ -355,6 +365,51 @@ class DatabaseOperations:
             if not bindings or any(b.kind is not BindingKind.PARAMETER for b in bindings):
                 continue
             yield DbOperation(node=user, family=Family.API, kind=OpKind.REQUEST_USER, shape=FixShape.NONE)
+
+    def _serializers(self) -> Iterator[DbOperation]:
+        """DRF ``ModelSerializer``s: ``save()`` writes, and ``.data`` of ``many=True`` or of a
+        queryset evaluates it (rest_framework/serializers.py, docs/semantics.md §4.2).
+        ``is_valid()`` queries only for unique or related fields, which the models index does
+        not record, so it is left alone."""
+        if self.cross is None:
+            return
+        for attribute in self.syntax.nodes(ast.Attribute):
+            if attribute.attr not in ("save", "data") or not isinstance(attribute.ctx, ast.Load):
+                continue
+            parent = self.syntax.parents.get(attribute)
+            called = isinstance(parent, ast.Call) and parent.func is attribute
+            if attribute.attr != "data" and not called:
+                continue
+            constructor = self._serializer_constructor(attribute.value)
+            if constructor is None:
+                continue
+            if attribute.attr == "data" and not self._many(constructor):
+                continue
+            node = parent if called else attribute
+            yield DbOperation(
+                node=node,
+                family=Family.API,
+                kind=OpKind.SERIALIZER,
+                shape=FixShape.CALL if called else FixShape.NONE,
+                method=attribute.attr,
+            )
+
+    def _serializer_constructor(self, node: ast.expr) -> ast.Call | None:
+        """The ``SomeModelSerializer(...)`` call every reaching value of ``node`` is."""
+        values = self.flow.values(node)
+        if not values or not all(isinstance(v, ast.Call) for v in values):
+            return None
+        for call in values:
+            if not (MODEL_SERIALIZERS & self.cross.class_ancestors(call.func)):
+                return None
+        return values[0] if len(values) == 1 else None
+
+    def _many(self, call: ast.Call) -> bool:
+        if any(k.arg == "many" and isinstance(k.value, ast.Constant) and k.value.value is True for k in call.keywords):
+            return True
+        instance = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "instance"), None)
+        evidence = self.orm.evidence(instance) if instance is not None else None
+        return evidence is not None and evidence.kind is Orm.QUERYSET and not evidence.weak
 
     # ------------------------------------------------------------------ helpers
     @functools.cached_property

@@ -39,6 +39,8 @@ class ClassFact:
     name: str
     path: str
     methods: dict[str, FunctionFact] = field(default_factory=dict)
+    #: Qualified names of every base, through project bases (``rest_framework.serializers.ModelSerializer``).
+    ancestors: frozenset[str] = frozenset()
 
 
 class ProjectModules:
@@ -143,18 +145,22 @@ class ProjectModules:
             return None
         node = analysis.names.classes[name]
         methods = {m: _fact(analysis, f) for m, f in analysis.names.class_methods(node).items()}
+        ancestors: set[str] = set()
         for klass in analysis.names.local_mro(node):
             for base in klass.bases:
                 if isinstance(base, ast.Name) and base.id in analysis.names.classes:
                     continue  # a local base: already in class_methods
                 qualified = analysis.names.qualname(base)
+                if qualified:
+                    ancestors.add(qualified)
                 if not qualified or "." not in qualified or qualified.startswith(("django.", "channels.", "rest_framework.")):
                     continue
                 inherited = self.cls(qualified, str(path), depth + 1)
                 if inherited is not None:
+                    ancestors |= inherited.ancestors
                     for method, fact in inherited.methods.items():
                         methods.setdefault(method, fact)
-        return ClassFact(name, str(path), methods)
+        return ClassFact(name, str(path), methods, frozenset(ancestors))
 
 
 def _fact(analysis, function) -> FunctionFact:

@@ -20,7 +20,8 @@ class SyncOnlyDjangoApiInAsync(Rule):
     `flush()`, `cycle_key()` and `delete()` (`self.scope["session"]`), the user's
     permission checks (`has_perm()`...), and `request.user.<attr>` in an `async def` view or
     middleware `__call__` (`AuthenticationMiddleware`'s lazy user loads the session and the
-    user on first use; Django 5.0 added `await request.auser()`).
+    user on first use; Django 5.0 added `await request.auser()`), and a DRF `ModelSerializer`'s
+    `save()` or the `.data` of `many=True`/a queryset.
 
     ## Why is this bad?
     They all reach the database and raise `SynchronousOnlyOperation`. Django's docs: "Transactions
@@ -156,6 +157,53 @@ class AuditMiddleware:
                 "which raises SynchronousOnlyOperation on the event loop; use `user = await request.auser()`",
             )
             * 2,
+        ),
+        Invalid(
+            """
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from rest_framework import serializers
+from .models import Note
+
+
+class NoteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Note
+        fields = ["id", "body"]
+
+
+class NoteConsumer(AsyncJsonWebsocketConsumer):
+    async def receive_json(self, content):
+        serializer = NoteSerializer(data=content)
+        if serializer.is_valid():
+            serializer.save()  # error
+        listing = NoteSerializer(Note.objects.all(), many=True)
+        await self.send_json(listing.data)  # error
+        one = NoteSerializer(await Note.objects.aget(pk=1))
+        await self.send_json(one.data)
+""",
+            fixed="""
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from rest_framework import serializers
+from .models import Note
+from channels.db import database_sync_to_async
+
+
+class NoteSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Note
+        fields = ["id", "body"]
+
+
+class NoteConsumer(AsyncJsonWebsocketConsumer):
+    async def receive_json(self, content):
+        serializer = NoteSerializer(data=content)
+        if serializer.is_valid():
+            await database_sync_to_async(serializer.save)()  # error
+        listing = NoteSerializer(Note.objects.all(), many=True)
+        await self.send_json(listing.data)  # error
+        one = NoteSerializer(await Note.objects.aget(pk=1))
+        await self.send_json(one.data)
+""",
         ),
     )
 

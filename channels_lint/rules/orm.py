@@ -97,6 +97,10 @@ def _describe(a: ModuleAnalysis, operation: DbOperation) -> str:
         return (
             f"`{source(node)}` is a lazy object: its first use loads the session and the user from the database"
         )
+    if kind is OpKind.SERIALIZER and operation.method == "data":
+        return f"`{source(node)}` serializes every row of a queryset with database queries"
+    if kind is OpKind.SERIALIZER:
+        return f"`{source(node.func)}()` of a DRF ModelSerializer writes to the database"
     if kind is OpKind.ATOMIC_DECORATOR:
         return f"`@{source(node)}` on a coroutine function opens a database transaction"
     raise AssertionError(f"no words for {kind}")  # pragma: no cover - every kind is handled
