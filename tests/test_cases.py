@@ -33,7 +33,7 @@ KIND_CODES = {
     "model-payload": {"CHN201", "CHN202"},
     "dict-to-text-data": {"CHN203"},
     "no-handler": {"CHN204"},
-    "unvalidated-json": {"CHN301", "CHN302"},
+    "unvalidated-json": {"CHN301", "CHN302", "CHN304", "CHN305", "CHN306"},
     "bad-group-name": {"CHN303"},
     "regex-in-path": {"CHN402"},
     "missing-as-asgi": {"CHN403"},
@@ -46,8 +46,6 @@ PENDING = {
     ("18_group_send_type_without_handler", 18, "no-handler"): "event handlers (serialization issue)",
     ("20_dict_passed_as_text_data", 12, "dict-to-text-data"): "text_data type (serialization issue)",
     ("20_dict_passed_as_text_data", 15, "dict-to-text-data"): "text_data type (serialization issue)",
-    ("22_non_ascii_group_name_from_url", 12, "bad-group-name"): "group names (connection-data issue)",
-    ("25_unvalidated_json_in_receive", 16, "unvalidated-json"): "key access on client JSON (connection-data issue)",
     ("31_regex_in_path", 10, "regex-in-path"): "path() regex (routing issue)",
     ("31_regex_in_path", 11, "regex-in-path"): "path() regex (routing issue)",
 }
