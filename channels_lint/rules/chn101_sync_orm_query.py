@@ -199,6 +199,31 @@ class BoardConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json({"body": note.body})
 """,
         ),
+        Invalid(
+            """
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+from .models import Note
+
+
+@receiver(post_save, sender=Note)
+async def count_notes(sender, instance, created, **kwargs):
+    if created:
+        total = Note.objects.filter(owner=instance.owner_id).count()  # error
+""",
+            fixed="""
+from django.db.models.signals import post_save
+from django.dispatch import receiver
+from .models import Note
+from channels.db import database_sync_to_async
+
+
+@receiver(post_save, sender=Note)
+async def count_notes(sender, instance, created, **kwargs):
+    if created:
+        total = await database_sync_to_async(Note.objects.filter(owner=instance.owner_id).count)()  # error
+""",
+        ),
     )
 
     def check(self) -> Iterator[Violation]:
