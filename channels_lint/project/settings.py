@@ -15,6 +15,7 @@ from pathlib import Path
 from packaging.requirements import InvalidRequirement, Requirement
 
 from channels_lint.config import NEWEST, ORM_STYLES, Settings, parse_version
+from channels_lint.project.index import read_regular_file
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -51,7 +52,7 @@ def pinned_versions(root: Path) -> dict[str, tuple[int, int]]:
             poetry[name] = spec.get("version", "") if isinstance(spec, dict) else str(spec)
     for path in sorted([*root.glob("requirements*.txt"), *root.glob("requirements/*.txt")]):
         try:
-            requirements.extend(path.read_text().splitlines())
+            requirements.extend((read_regular_file(path) or b"").decode().splitlines())  # no FIFO, bounded
         except (OSError, UnicodeDecodeError):
             continue
     bounds: dict[str, list[tuple[int, int]]] = {}
