@@ -32,7 +32,7 @@ KIND_CODES = {
     "uuid-payload": {"CHN201", "CHN202"},
     "model-payload": {"CHN201", "CHN202"},
     "dict-to-text-data": {"CHN203"},
-    "no-handler": {"CHN204"},
+    "no-handler": {"CHN205"},
     "unvalidated-json": {"CHN301", "CHN302", "CHN304", "CHN305", "CHN306"},
     "bad-group-name": {"CHN303"},
     "regex-in-path": {"CHN402"},
@@ -41,11 +41,6 @@ KIND_CODES = {
 
 #: Expectations owned by rules that later issues build (file stem, line, kind) -> reason.
 PENDING = {
-    ("13_uuid_and_datetime_in_send_json", 15, "uuid-payload"): "send_json payloads (serialization issue)",
-    ("13_uuid_and_datetime_in_send_json", 15, "datetime-payload"): "send_json payloads (serialization issue)",
-    ("18_group_send_type_without_handler", 18, "no-handler"): "event handlers (serialization issue)",
-    ("20_dict_passed_as_text_data", 12, "dict-to-text-data"): "text_data type (serialization issue)",
-    ("20_dict_passed_as_text_data", 15, "dict-to-text-data"): "text_data type (serialization issue)",
     ("31_regex_in_path", 10, "regex-in-path"): "path() regex (routing issue)",
     ("31_regex_in_path", 11, "regex-in-path"): "path() regex (routing issue)",
 }

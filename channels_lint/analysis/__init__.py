@@ -175,4 +175,4 @@ class ModuleAnalysis:
 
     @functools.cached_property
     def payloads(self) -> Payloads:
-        return Payloads(self.names, self.flow, self.orm)
+        return Payloads(self.names, self.flow, self.orm, self.consumers)

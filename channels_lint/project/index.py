@@ -21,7 +21,7 @@ import functools
 import os
 import re
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from channels_lint.project.models import ModelsIndex, models_in_module
@@ -112,11 +112,15 @@ class ConsumerHandlers:
     handler may exist that the index cannot see: a consumer derives from a class the index
     cannot read (outside the project, or in a module it did not parse), a class derives from
     a ``*Consumer`` base that resolves to no consumer (a library consumer), or a consumer
-    defines ``dispatch``/``__getattr__``/``__getattribute__``.
+    defines ``__getattr__``/``__getattribute__`` or a ``dispatch`` that does not call
+    ``super().dispatch``.  ``definitions`` maps each method name to ``(path, def)`` for every
+    definition in a project module (not the ones ``channels_lint.runtime`` defines); the
+    ``def`` nodes belong to the trees :meth:`ProjectIndex.module_analysis` analyses.
     """
 
     defined_in: dict[str, frozenset[str]]
     readable: bool
+    definitions: dict[str, tuple[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef], ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -269,28 +273,36 @@ class ProjectIndex:
 
     @functools.cached_property
     def consumer_handlers(self) -> ConsumerHandlers:
-        """Where each consumer method of the project is defined (see :class:`ConsumerHandlers`)."""
-        from channels_lint.analysis.facts import CONSUMER_BASES
-        from channels_lint.analysis.names import Names
-        from channels_lint.analysis.syntax import Syntax
+        """Where each consumer method of the project is defined (see :class:`ConsumerHandlers`).
 
-        records: dict[str, list[_ClassRecord]] = {}
+        Bases from ``channels_lint.runtime`` are read from this package's own source: the
+        runtime's mixins are known code, not a library the index cannot see."""
+        from channels_lint.analysis.facts import CONSUMER_BASES
+
+        records: dict[str, list[_HandlerRecord]] = {}
         for path, tree, lines in self._channels_modules:
-            names = Names(Syntax(tree, lines))
-            for node in tree.body:
-                if isinstance(node, ast.ClassDef):
-                    bases = tuple(names.qualname(base) or "?" for base in node.bases)
-                    methods = frozenset(s.name for s in node.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef)))
-                    records.setdefault(node.name, []).append(_ClassRecord(node.name, path, bases, methods))
+            for record in _handler_records(tree, lines, path):
+                records.setdefault(record.name, []).append(record)
+        runtime = _runtime_records()
         consumer_files = {(fact.name, fact.path) for facts in self.consumers.values() for fact in facts}
         defined_in: dict[str, set[str]] = {}
+        definitions: dict[str, list[tuple[str, ast.FunctionDef | ast.AsyncFunctionDef]]] = {}
         readable = self.complete
+
+        runtime_paths = {record.path for record in runtime.values()}
+
+        def lookup(base: str, within: _HandlerRecord | None = None) -> _HandlerRecord | None:
+            if base.startswith("channels_lint.runtime.") or (within is not None and within.path in runtime_paths):
+                return runtime.get(base.rsplit(".", 1)[-1])
+            found = records.get(base.rsplit(".", 1)[-1], [])
+            return found[0] if len(found) == 1 else None
+
         for name, candidates in records.items():
             for record in candidates:
                 if (name, record.path) not in consumer_files:
                     if any(base.rsplit(".", 1)[-1].endswith("Consumer") for base in record.base_names):
                         # derives from a consumer the index cannot resolve (a library's)
-                        readable &= any(b in CONSUMER_BASES or len(records.get(b.rsplit(".", 1)[-1], ())) == 1 for b in record.base_names)
+                        readable &= any(b in CONSUMER_BASES or lookup(b) is not None for b in record.base_names)
                     continue
                 queue, seen = [record], set()
                 while queue:
@@ -298,19 +310,37 @@ class ProjectIndex:
                     if id(current) in seen:
                         continue
                     seen.add(id(current))
-                    if current.methods & {"dispatch", "__getattr__", "__getattribute__"}:
-                        readable = False
+                    readable &= not current.opaque
                     for method in current.methods:
                         defined_in.setdefault(method, set()).add(current.path)
+                        if current.path not in runtime_paths:
+                            pairs = definitions.setdefault(method, [])
+                            if (current.path, current.functions[method]) not in pairs:
+                                pairs.append((current.path, current.functions[method]))
                     for base in current.base_names:
                         if base in CONSUMER_BASES or base in ("object", "typing.Generic"):
                             continue
-                        found = records.get(base.rsplit(".", 1)[-1], [])
-                        if len(found) == 1:
-                            queue.append(found[0])
+                        found = lookup(base, current)
+                        if found is not None:
+                            queue.append(found)
                         else:
                             readable = False
-        return ConsumerHandlers({name: frozenset(paths) for name, paths in defined_in.items()}, readable)
+        return ConsumerHandlers(
+            {name: frozenset(paths) for name, paths in defined_in.items()},
+            readable,
+            {name: tuple(pairs) for name, pairs in definitions.items()},
+        )
+
+    def module_analysis(self, path: str):
+        """The :class:`~channels_lint.analysis.ModuleAnalysis` of a project module that
+        mentions Channels (its tree as the index parsed it), or ``None``."""
+        cache = self.__dict__.setdefault("_module_analyses", {})
+        if path not in cache:
+            from channels_lint.analysis import ModuleAnalysis
+
+            found = next(((tree, lines) for p, tree, lines in self._channels_modules if p == path), None)
+            cache[path] = ModuleAnalysis(found[0], found[1], path, project=self) if found is not None else None
+        return cache[path]
 
     @functools.cached_property
     def async_unsafe(self):
@@ -351,6 +381,83 @@ class ProjectIndex:
         group's pattern); ``None`` when the consumer has no known route.  Lint code should ask
         ``ModuleAnalysis.routes.route_kwargs``, which also sees the module being linted."""
         return self.routes.route_kwargs(consumer_name)
+
+@dataclass(frozen=True)
+class _HandlerRecord:
+    name: str
+    path: str
+    base_names: tuple[str, ...]
+    methods: frozenset[str]
+    #: defines ``__getattr__``/``__getattribute__``, or a ``dispatch`` that does not hand the
+    #: message to ``super().dispatch``: it may handle types no method is named after
+    opaque: bool
+    functions: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = field(default_factory=dict, compare=False, hash=False)
+
+
+def _handler_records(tree: ast.Module, lines: list[str], path: str) -> list[_HandlerRecord]:
+    from channels_lint.analysis.names import Names
+    from channels_lint.analysis.syntax import Syntax, dotted
+
+    names = Names(Syntax(tree, lines))
+    found = []
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef):
+            continue
+        functions = {s.name: s for s in node.body if isinstance(s, (ast.FunctionDef, ast.AsyncFunctionDef))}
+        dispatch = functions.get("dispatch")
+        transparent = dispatch is None or any(
+            isinstance(call, ast.Call)
+            and isinstance(call.func, ast.Attribute)
+            and call.func.attr == "dispatch"
+            and isinstance(call.func.value, ast.Call)
+            and dotted(call.func.value.func) == "super"
+            for call in ast.walk(dispatch)
+        )
+        opaque = not transparent or bool(functions.keys() & {"__getattr__", "__getattribute__"})
+        bases = tuple(names.qualname(base) or "?" for base in node.bases)
+        found.append(_HandlerRecord(node.name, path, bases, frozenset(functions), opaque, functions))
+    return found
+
+
+@functools.lru_cache(maxsize=1)
+def _runtime_records() -> dict[str, _HandlerRecord]:
+    """The classes of ``channels_lint.runtime``, read from this package's source."""
+    found: dict[str, _HandlerRecord] = {}
+    for path in sorted((Path(__file__).resolve().parent.parent / "runtime").glob("*.py")):
+        data = read_regular_file(path)
+        if data is None:
+            continue
+        try:
+            tree = ast.parse(data)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            continue
+        for record in _handler_records(tree, data.decode("utf-8", "replace").splitlines(keepends=True), str(path)):
+            found.setdefault(record.name, record)
+    return found
+
+
+def runtime_methods(name: str) -> frozenset[str] | None:
+    """The methods class ``name`` of ``channels_lint.runtime`` and its bases define (read
+    from this package's source); ``None`` when it is no runtime class, or a base of it is
+    neither a runtime class nor a Channels consumer."""
+    from channels_lint.analysis.facts import CONSUMER_BASES
+
+    records = _runtime_records()
+    methods: set[str] = set()
+    queue, seen = [name], set()
+    while queue:
+        current = queue.pop()
+        if current in seen:
+            continue
+        seen.add(current)
+        record = records.get(current)
+        if record is None:
+            return None
+        methods |= record.methods
+        for base in record.base_names:
+            if base not in CONSUMER_BASES and base != "object":
+                queue.append(base.rsplit(".", 1)[-1])
+    return frozenset(methods)
 
 EMPTY = ProjectIndex(None)
 

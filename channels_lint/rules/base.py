@@ -54,7 +54,9 @@ class Rule:
 
     code: ClassVar[str]
     name: ClassVar[str]
-    #: Which fix the rule offers, if any (``None``: report only).
+    #: Which fix the rule offers, if any (``None``: report only).  A rule declaring
+    #: ``UNSAFE`` may mark single fixes ``SAFE`` where it proves them (``violation(...,
+    #: applicability=...)``); the declared value is the least safe fix it offers.
     fix_applicability: ClassVar[Applicability | None] = None
     #: Text that must occur in a file for the rule to find anything: any one of the markers,
     #: where a tuple marker needs all its parts.  The engine skips files that contain none
@@ -87,8 +89,11 @@ class Rule:
         title: str = "",
         imports: tuple[tuple[str, str], ...] = (),
         unused_imports: tuple[tuple[str, str], ...] = (),
+        applicability: Applicability | None = None,
     ) -> Violation:
-        """A violation at ``node``; with ``edits`` it carries this rule's fix.
+        """A violation at ``node``; with ``edits`` it carries this rule's fix, marked
+        ``applicability`` (default: the rule's ``fix_applicability``; only a rule declaring
+        ``UNSAFE`` may mark a fix it proved ``SAFE``).
 
         ``imports`` are ``(module, name)`` pairs the edits use by ``name``.  Where the module
         already imports it under an alias, the edits use the alias and nothing is imported;
@@ -108,7 +113,8 @@ class Rule:
                 needed.append((module, name))
         if edits:
             assert self.fix_applicability is not None, f"{self.code} has edits but no fix_applicability"
-            fix = Fix(title, tuple(edits), self.fix_applicability, tuple(needed), unused_imports)
+            assert applicability in (None, self.fix_applicability) or self.fix_applicability is Applicability.UNSAFE
+            fix = Fix(title, tuple(edits), applicability or self.fix_applicability, tuple(needed), unused_imports)
         return Violation(self.code, line, col, message, fix)
 
     def async_to_sync_violation(self, call: ast.Call, message: str, title: str) -> Violation:

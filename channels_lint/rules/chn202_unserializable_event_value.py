@@ -2,28 +2,29 @@
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Iterator
 
 from channels_lint.analysis import Event, PayloadKind, UnsafeValue
-from channels_lint.analysis.facts import LAYER_MARKERS
+from channels_lint.analysis.facts import LAYER_MARKERS, MSGPACK_REJECTS
 from channels_lint.diagnostics import Applicability, Violation, WrapIn
 from channels_lint.rules.base import Invalid, Rule
+from channels_lint.rules.payload import (
+    INSTEAD,
+    RUNTIME_NOTE,
+    SAFE_SERIALIZE,
+    conversion,
+    keeps_meaning,
+    project_handlers,
+    subject,
+)
 
-SAFE_SERIALIZE = ("channels_lint.runtime", "safe_serialize")
-
-#: What each kind of value is called, and what to send instead.
-_WORDS: dict[PayloadKind, tuple[str, str]] = {
-    PayloadKind.DATETIME: ("a datetime", "`.isoformat()`"),
-    PayloadKind.DATE: ("a date", "`.isoformat()`"),
-    PayloadKind.TIME: ("a time", "`.isoformat()`"),
-    PayloadKind.TIMEDELTA: ("a timedelta", "`.total_seconds()`"),
-    PayloadKind.UUID: ("a UUID", "`str(...)`"),
-    PayloadKind.DECIMAL: ("a Decimal", "`str(...)`"),
-    PayloadKind.SET: ("a set", "`sorted(...)`"),
-    PayloadKind.FROZENSET: ("a frozenset", "`sorted(...)`"),
-    PayloadKind.MODEL_INSTANCE: ("a model instance", "its `.pk` (or the fields the receiver needs)"),
-    PayloadKind.QUERYSET: ("a QuerySet", "a list of values evaluated in a thread"),
-    PayloadKind.NON_STR_KEY: ("not a str", "`str` keys"),
+#: Why msgpack fails on each kind of key (docs/semantics.md §5.2, §5.3).
+_KEY_CONSEQUENCES = {
+    PayloadKind.NON_STR_KEY: "the Redis layer sends it, then every receiver fails to unpack it (msgpack `strict_map_key`)",
+    PayloadKind.TUPLE_KEY: "the Redis layer sends it, then every receiver fails to unpack it (msgpack `strict_map_key`)",
+    PayloadKind.BYTES_KEY: "the channel layer spec allows only str keys and the layer's JSON serializer rejects it",
+    PayloadKind.TYPE_KEY: 'msgpack cannot serialize it and no receiver finds a "type"',
 }
 
 
@@ -32,15 +33,21 @@ class UnserializableEventValue(Rule):
     ## What it does
     Checks channel-layer events (`group_send(group, event)`, `channel_layer.send(channel,
     event)`) for values that the Redis channel layer cannot serialize: datetimes, dates,
-    times and timedeltas (`timezone.now()`, `datetime.now()`), UUIDs (`uuid4()`), Decimals,
-    sets, model instances and querysets, and dict keys that are not strings.
+    times and timedeltas (`timezone.now()`, `datetime.now()`, model fields the models index
+    knows as `DateTimeField`...), UUIDs (`uuid4()`, a `UUIDField`), Decimals, sets, members
+    of a plain `Enum`, lazy translation strings (`gettext_lazy`), ints past 64 bits written
+    as literals, model instances and querysets; and dict keys that are not strings (ints,
+    `None`, bools, tuples, bytes, the builtin `type` written for `"type"`). Values are
+    followed through local variables, dict building (`d["k"] = v`, `update`, `**`), helper
+    return values and `self.<attr>`.
 
     ## Why is this bad?
     `InMemoryChannelLayer` deep-copies events, so tests pass. `channels_redis` packs events
     with `msgpack.packb` (channels_redis 4.3.0 `serializers.py`), which raises
     `TypeError: can not serialize 'datetime.datetime' object` as soon as the group has a
-    member; the JSON serializer fails the same way. Non-str keys are sent fine and then crash
-    every receiver (`ValueError: int is not allowed for map key when strict_map_key=True`).
+    member (`OverflowError` for an int past 64 bits); the JSON serializer fails the same way.
+    Non-str keys are sent fine and then crash every receiver (`ValueError: int is not allowed
+    for map key when strict_map_key=True`).
 
     ## Example
     ```python
@@ -65,28 +72,49 @@ class UnserializableEventValue(Rule):
     ```
 
     ## Fix safety
-    The fix passes the event through `channels_lint.runtime.safe_serialize`, which turns every
-    value into msgpack- and JSON-safe primitives (ISO 8601 strings for datetimes, `str` for
-    UUIDs and Decimals, lists for sets, `{"pk": ...}` for model instances). It is marked safe
-    because the original event cannot be delivered through Redis at all, but receivers now get
-    strings: a handler that called datetime methods on the value must parse it first.
+    Values of known kind are converted in place, with no import: `timezone.now()` ->
+    `timezone.now().isoformat()`, `uuid4()` -> `str(uuid4())`, `Decimal(x)` ->
+    `str(Decimal(x))`, a set -> `sorted(...)`, a lazy string -> `str(...)`, a model instance
+    -> `instance.pk`, the key `1` -> `"1"`, the builtin `type` -> `"type"`. A conversion is
+    safe only where every handler of the event's type in the project is a method of this
+    module that only hands the value on to a plain JSON encoder (`send_json`, `json.dumps`),
+    which rejects the original value anyway; otherwise (a handler that calls
+    `event["at"].date()`, handlers in other modules, a model field that may be `None`, a
+    model instance, an Enum member) it is unsafe. Writing `"type"` for the builtin `type` is
+    safe: the event could never be delivered. Other values (timedeltas, big ints, tuple and
+    `None` keys) are fixed by passing the whole event through
+    `channels_lint.runtime.safe_serialize`, which is unsafe: it adds a production import of
+    `channels_lint.runtime`, and receivers get strings. QuerySets get no fix (the runtime
+    would send a marker instead of the rows).
 
     ## Known problems
-    Only values built in the event literal itself (or a dict literal assigned to a local name)
-    are checked; values computed elsewhere are not traced.
+    Values computed in other modules are not traced; an event built from a dict the analysis
+    cannot see entirely is checked only in the parts it sees.
     """
 
     code = "CHN202"
     markers = LAYER_MARKERS
     name = "unserializable-event-value"
-    fix_applicability = Applicability.SAFE
+    fix_applicability = Applicability.UNSAFE
+    example_models = """
+from django.db import models
+
+
+class Order(models.Model):
+    ref = models.UUIDField()
+    paid_at = models.DateTimeField(null=True)
+"""
 
     valid = (
         """
 import uuid
+from enum import Enum, IntEnum
 from django.utils import timezone
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+
+class Level(IntEnum):
+    LOW = 1
 
 def notify(total):
     layer = get_channel_layer()
@@ -94,48 +122,114 @@ def notify(total):
         "reports",
         {"type": "report.ready", "at": timezone.now().isoformat(), "ref": str(uuid.uuid4()), "items": [1, 2]},
     )
+    async_to_sync(layer.group_send)("reports", {"type": "report.level", "level": Level.LOW, "big": 2**63, "raw": b"ok"})
+""",
+        """
+from channels.generic.websocket import AsyncWebsocketConsumer
+from .models import Order
+
+class C(AsyncWebsocketConsumer):
+    async def receive(self, text_data=None, bytes_data=None):
+        order = await Order.objects.aget(pk=1)
+        stamp = order.paid_at.isoformat() if order.paid_at else None
+        counts = {str(k): v for k, v in self.counts.items()}
+        await self.channel_layer.group_send("orders", {"type": "order.view", "paid": stamp, "ref": str(order.ref), "counts": counts})
 """,
     )
     invalid = (
         Invalid(
             """
 import uuid
-from datetime import datetime
 from decimal import Decimal
-from channels.generic.websocket import AsyncWebsocketConsumer
-from .models import Order
 
-class C(AsyncWebsocketConsumer):
-    async def receive(self, text_data=None, bytes_data=None):
-        order = await Order.objects.aget(pk=1)
-        event = {"type": "order.paid", "at": datetime.now(), "ref": uuid.uuid4()}  # error
-        await self.channel_layer.group_send("orders", event)
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.utils import timezone
+
+
+class Shop(AsyncJsonWebsocketConsumer):
+    async def receive_json(self, content, **kwargs):
         await self.channel_layer.group_send(
-            "orders",
-            {"type": "order.view", "order": order, "total": Decimal("1.5"), "tags": {"a"}},  # error
+            "shop",
+            {"type": "order.paid", "at": timezone.now(), "ref": uuid.uuid4(), "total": Decimal("9.99")},  # error
         )
-        await self.channel_layer.send("x", {"type": "t", 1: "one"})  # error
-        await self.channel_layer.send("y", dict(type="t", when=datetime.now()))  # error
+        event = {"type": "stock.changed", "tags": {"new", "sale"}}  # error
+        event["counts"] = {1: 10}  # error
+        await self.channel_layer.group_send("shop", event)
+
+    async def order_paid(self, event):
+        await self.send_json({"at": event["at"], "ref": event["ref"], "total": event["total"]})
+
+    async def stock_changed(self, event):
+        await self.send_json(event)
 """,
             fixed="""
 import uuid
-from datetime import datetime
 from decimal import Decimal
+
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from django.utils import timezone
+
+
+class Shop(AsyncJsonWebsocketConsumer):
+    async def receive_json(self, content, **kwargs):
+        await self.channel_layer.group_send(
+            "shop",
+            {"type": "order.paid", "at": timezone.now().isoformat(), "ref": str(uuid.uuid4()), "total": str(Decimal("9.99"))},  # error
+        )
+        event = {"type": "stock.changed", "tags": sorted({"new", "sale"})}  # error
+        event["counts"] = {"1": 10}  # error
+        await self.channel_layer.group_send("shop", event)
+
+    async def order_paid(self, event):
+        await self.send_json({"at": event["at"], "ref": event["ref"], "total": event["total"]})
+
+    async def stock_changed(self, event):
+        await self.send_json(event)
+""",
+        ),
+        Invalid(
+            """
+import json
+from datetime import timedelta
+
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils import timezone
+
+from .models import Order
+
+
+class Feed(AsyncWebsocketConsumer):
+    async def connect(self):
+        order = await Order.objects.aget(pk=1)
+        await self.channel_layer.group_send("feed", {"type": "feed.item", "at": timezone.now(), "order": order})  # error
+        await self.channel_layer.group_send("feed", {"type": "feed.item", "at": order.paid_at, "span": timedelta(days=1)})  # error
+        await self.channel_layer.send("x", {type: "feed.item", "n": 2**64})  # error
+
+    async def feed_item(self, event):
+        when = event["at"].date().isoformat()
+        await self.send(text_data=json.dumps({"when": when}))
+""",
+            fixed="""
+import json
+from datetime import timedelta
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.utils import timezone
+
 from .models import Order
 from channels_lint.runtime import safe_serialize
 
-class C(AsyncWebsocketConsumer):
-    async def receive(self, text_data=None, bytes_data=None):
+
+class Feed(AsyncWebsocketConsumer):
+    async def connect(self):
         order = await Order.objects.aget(pk=1)
-        event = {"type": "order.paid", "at": datetime.now(), "ref": uuid.uuid4()}  # error
-        await self.channel_layer.group_send("orders", safe_serialize(event))
-        await self.channel_layer.group_send(
-            "orders",
-            safe_serialize({"type": "order.view", "order": order, "total": Decimal("1.5"), "tags": {"a"}}),  # error
-        )
-        await self.channel_layer.send("x", safe_serialize({"type": "t", 1: "one"}))  # error
-        await self.channel_layer.send("y", safe_serialize(dict(type="t", when=datetime.now())))  # error
+        await self.channel_layer.group_send("feed", {"type": "feed.item", "at": timezone.now().isoformat(), "order": order.pk})  # error
+        await self.channel_layer.group_send("feed", safe_serialize({"type": "feed.item", "at": order.paid_at.isoformat(), "span": timedelta(days=1)}))  # error
+        await self.channel_layer.send("x", safe_serialize({"type": "feed.item", "n": 2**64}))  # error
+
+    async def feed_item(self, event):
+        when = event["at"].date().isoformat()
+        await self.send(text_data=json.dumps({"when": when}))
 """,
         ),
     )
@@ -146,23 +240,54 @@ class C(AsyncWebsocketConsumer):
             if event.shape is None:
                 continue
             for unsafe in a.payloads.in_shape(event.shape):
-                yield self._violation(event, unsafe)
+                if unsafe.kind in MSGPACK_REJECTS:
+                    yield self._violation(event, unsafe)
 
     def _violation(self, event: Event, unsafe: UnsafeValue) -> Violation:
-        source = self.analysis.syntax.source
-        what, instead = _WORDS[unsafe.kind]
-        if unsafe.kind is PayloadKind.NON_STR_KEY:
-            subject = f"the key `{source(unsafe.node)}` is not a str"
-        else:
-            subject = f"`{source(unsafe.node)}` is {what}"
-        message = (
-            f"{subject}, which the Redis channel layer (msgpack) cannot serialize; "
-            f"send {instead} or pass the event through `safe_serialize()`"
-        )
+        a = self.analysis
+        consequence = _KEY_CONSEQUENCES.get(unsafe.kind)
+        if consequence is None and unsafe.is_key:
+            consequence = "msgpack cannot serialize it"
+        converted = conversion(a, unsafe)
+        if converted is not None:
+            edits, title = converted
+            safe = unsafe.kind is PayloadKind.TYPE_KEY or (keeps_meaning(unsafe) and self._receivers_pass_on(event, unsafe))
+            message = self._message(unsafe, consequence, title[0].lower() + title[1:])
+            return self.violation(
+                unsafe.node, message, edits, title, applicability=Applicability.SAFE if safe else Applicability.UNSAFE
+            )
+        instead = "send " + INSTEAD[unsafe.kind]
+        if unsafe.kind is PayloadKind.QUERYSET:
+            return self.violation(unsafe.node, self._message(unsafe, consequence, instead))
+        message = self._message(unsafe, consequence, f"{instead} or pass the event through `safe_serialize()` ({RUNTIME_NOTE})")
         return self.violation(
             unsafe.node,
             message,
-            (WrapIn(self.analysis.syntax.span(event.argument), "safe_serialize"),),
+            (WrapIn(a.syntax.span(event.argument), "safe_serialize"),),
             "Pass the event through `safe_serialize()`",
             (SAFE_SERIALIZE,),
         )
+
+    def _message(self, unsafe: UnsafeValue, consequence: str | None, way_out: str) -> str:
+        what = subject(self.analysis, unsafe)
+        if consequence is not None:
+            return f"{what}: {consequence}; {way_out}"
+        if unsafe.kind is PayloadKind.BIG_INT:
+            return f"{what}, which msgpack cannot pack (`OverflowError`) in the Redis channel layer; {way_out}"
+        return f"{what}, which the Redis channel layer (msgpack) cannot serialize; {way_out}"
+
+    def _receivers_pass_on(self, event: Event, unsafe: UnsafeValue) -> bool:
+        """Every handler of the event's type in the project (whose code the index can read)
+        only hands the value's top-level entry on to a plain JSON encoder (a renamed
+        top-level key: only the whole event)."""
+        handlers = project_handlers(self.analysis, event.type)
+        if handlers is None or event.shape is None or event.shape.open:
+            return False
+        for entry in event.shape.entries:
+            if not isinstance(entry.key, ast.Constant):
+                continue
+            if entry.key is unsafe.node:
+                return all(where.payloads.passes_on(h, entry.key.value, renamed=True) for where, h in handlers)
+            if any(node is unsafe.node for node in ast.walk(entry.value)):
+                return all(where.payloads.passes_on(h, entry.key.value) for where, h in handlers)
+        return False
