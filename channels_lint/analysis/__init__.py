@@ -15,6 +15,7 @@ Each analyzer owns one kind of fact and is built on first use:
 ``a.cross``         calls of functions/methods defined in other project modules (:mod:`.crossmodule`)
 ``a.coroutines``    calls that return coroutines (:mod:`.coroutines`)
 ``a.payloads``      values msgpack/json reject (:mod:`.payload`)
+``a.client``        client data and what checked it (:mod:`.client`)
 ==================  =============================================================
 
 What Django and Channels do is data in :mod:`.facts`.  No analyzer imports a rule, writes
@@ -29,6 +30,7 @@ import functools
 from pathlib import Path
 
 from channels_lint.analysis.bindings import Binding, BindingKind, Bindings
+from channels_lint.analysis.client import ClientData
 from channels_lint.analysis.consumers import Consumer, Consumers
 from channels_lint.analysis.context import Context, ExecutionContext
 from channels_lint.analysis.coroutines import CoroutineCall, CoroutineKind, Coroutines
@@ -176,3 +178,9 @@ class ModuleAnalysis:
     @functools.cached_property
     def payloads(self) -> Payloads:
         return Payloads(self.names, self.flow, self.orm, self.consumers)
+
+    @functools.cached_property
+    def client(self) -> ClientData:
+        # URL kwargs by consumer: the routes analyzer also sees this module's own routes
+        lookup = getattr(self, "routes", None) or self.project
+        return ClientData(self.syntax, self.names, self.flow, self.consumers, getattr(lookup, "route_kwargs", None))

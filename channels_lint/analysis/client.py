@@ -30,6 +30,7 @@ from channels_lint.analysis.consumers import Consumer, Consumers
 from channels_lint.analysis.facts import (
     DICT_METHODS,
     HEXDIGEST_LENGTHS,
+    INT_TEXT_LENGTH,
     JSON_DECODERS,
     NAME_SANITISERS,
     QUERY_PARSERS,
@@ -223,27 +224,33 @@ class GroupName:
 
 @dataclass(frozen=True, kw_only=True)
 class RouteKwarg:
-    """What the routes of a consumer say about one URL kwarg."""
+    """What the routes of a consumer say about one URL kwarg: whether every character it may
+    hold is valid in a group name, its longest length (``None``: unbounded), its converter;
+    ``known`` is false when the routes leave it to project code (a custom converter, a
+    route default)."""
 
     charset_safe: bool
     max_length: int | None
     converter: str | None = None
+    pattern: str | None = None
+    known: bool = True
 
 
 class ClientData:
     """Client data of one module (see the module docstring).
 
     Args:
-        project: the project index; its ``route_kwargs(consumer_name)`` (when it has one)
-            gives the converters and regexes of the URL kwargs a consumer is routed with.
+        route_kwargs: ``route_kwargs(consumer_name)`` gives the URL kwargs the project's routes
+            to a consumer define (``{name: KwargFact}``, each with its converter or regex), or
+            ``None`` when the consumer has no known route (``ModuleAnalysis.routes``).
     """
 
-    def __init__(self, syntax: Syntax, names: Names, flow: ValueFlow, consumers: Consumers, project=None) -> None:
+    def __init__(self, syntax: Syntax, names: Names, flow: ValueFlow, consumers: Consumers, route_kwargs=None) -> None:
         self.syntax = syntax
         self.names = names
         self.flow = flow
         self.consumers = consumers
-        self.project = project
+        self._route_kwargs = route_kwargs
         self._values: dict[ast.AST, ClientValue | None] = {}
 
     # ------------------------------------------------------------------ handlers
@@ -495,6 +502,14 @@ class ClientData:
             base = self.value(first)
             return replace(base, derived=True) if base is not None and not base.source.is_container else None
         return None
+
+    def decoded_from(self, origin: ast.AST) -> ClientValue | None:
+        """The client text a decoder call (the origin of a JSON value) decoded."""
+        if not isinstance(origin, ast.Call):
+            return None
+        argument = origin.args[0] if origin.args else next((k.value for k in origin.keywords if k.arg == "s"), None)
+        found = self.value(argument)
+        return found if found is not None and found.source is not ClientSource.JSON else None
 
     def _is_decode_json(self, call: ast.Call) -> bool:
         """``self.decode_json(x)`` / ``cls.decode_json(x)`` of a JSON consumer that does not
@@ -830,7 +845,9 @@ class ClientData:
         if client.source is ClientSource.URL_KWARG:
             route = self.route_kwarg(node, client.key)
             if route is not None:
-                return NamePart(node=node, client=client, charset_safe=route.charset_safe, max_length=route.max_length)
+                return NamePart(
+                    node=node, client=client, charset_safe=route.charset_safe, max_length=route.max_length, known=route.known
+                )
         return NamePart(node=node, client=client, charset_safe=False, max_length=None)
 
     def _checked_anywhere(self, client: ClientValue) -> bool:
@@ -843,53 +860,59 @@ class ClientData:
 
     # ------------------------------------------------------------------ routes
     def route_kwarg(self, node: ast.AST, key: str | None) -> RouteKwarg | None:
-        """What the project's routes of the consumer holding ``node`` say about URL kwarg
-        ``key`` (through ``ProjectIndex.route_kwargs`` when the index has it); ``None`` when
-        no route of the consumer is known."""
+        """What the routes to the consumer holding ``node`` say about its URL kwarg ``key``;
+        ``None`` when no route of the consumer is known (the value is then unsanitised text)."""
         consumer = self.consumers.of(node)
-        lookup = getattr(self.project, "route_kwargs", None)
-        if consumer is None or key is None or not callable(lookup):
+        if consumer is None or key is None or not callable(self._route_kwargs):
             return None
-        try:
-            routes = lookup(consumer.node.name)
-        except Exception:  # noqa: BLE001 - an index that cannot answer knows nothing
-            return None
-        return route_kwarg_fact(routes, key)
+        cache = self.__dict__.setdefault("_routes", {})
+        name = consumer.node.name
+        if name not in cache:
+            try:
+                cache[name] = self._route_kwargs(name)
+            except Exception:  # noqa: BLE001 - an index that cannot answer knows nothing
+                cache[name] = None
+        return route_kwarg_fact(cache[name], key)
 
 
 def route_kwarg_fact(routes, key: str) -> RouteKwarg | None:
-    """The weakest fact every route gives for ``key``: ``routes`` is a mapping of kwarg name to
-    a converter name or a regex (or an object with ``converter``/``regex``/``pattern``), or a
-    list of such mappings (one per route)."""
-    if not routes:
+    """The weakest fact the routes give for ``key``.  ``routes`` maps kwarg names to a
+    ``KwargFact`` (``definitions``, each with ``converter`` and ``regex``), a converter name or a
+    regex; ``None`` (no known route) gives ``None``.  A kwarg the routes never define, a
+    project converter or a route default gives an unknown fact (``known=False``)."""
+    if routes is None:
         return None
-    if isinstance(routes, dict):
-        routes = [routes]
+    spec = routes.get(key) if isinstance(routes, dict) else None
+    if spec is None:
+        return RouteKwarg(charset_safe=False, max_length=None, known=False)
+    definitions = getattr(spec, "definitions", None)
+    if definitions is None:
+        definitions = (spec,)
     facts = []
-    for route in routes:
-        if not isinstance(route, dict) or key not in route:
-            return None
-        spec = route[key]
-        converter = getattr(spec, "converter", None)
-        regex = getattr(spec, "regex", None) or getattr(spec, "pattern", None)
-        if isinstance(spec, str):
-            converter, regex = (spec, None) if spec in URL_CONVERTERS else (None, spec)
+    for definition in definitions:
+        converter = getattr(definition, "converter", None)
+        regex = getattr(definition, "regex", None)
+        if isinstance(definition, str):
+            converter, regex = (definition, None) if definition in URL_CONVERTERS else ("regex", definition)
         if converter in URL_CONVERTERS:
             safe, length = URL_CONVERTERS[converter]
             facts.append(RouteKwarg(charset_safe=safe, max_length=length, converter=converter))
-        elif isinstance(regex, str):
+        elif converter == "regex" and isinstance(regex, str):
             safe, length = pattern_fact(regex)
-            facts.append(RouteKwarg(charset_safe=safe, max_length=length))
-        else:
-            return None
+            if length is None and _digits_only(regex):
+                length = INT_TEXT_LENGTH  # like the int converter (facts.INT_TEXT_LENGTH)
+            facts.append(RouteKwarg(charset_safe=safe, max_length=length, converter="regex", pattern=regex))
+        else:  # a project converter, a route default: whatever the project made it
+            return RouteKwarg(charset_safe=False, max_length=None, known=False)
     if not facts:
-        return None
+        return RouteKwarg(charset_safe=False, max_length=None, known=False)
     lengths = [f.max_length for f in facts]
-    converters = {f.converter for f in facts}
+    worst = next((f for f in facts if not f.charset_safe), None) or next((f for f in facts if f.max_length is None), facts[0])
     return RouteKwarg(
         charset_safe=all(f.charset_safe for f in facts),
         max_length=None if None in lengths else max(lengths),
-        converter=converters.pop() if len(converters) == 1 else None,
+        converter=worst.converter,
+        pattern=worst.pattern,
     )
 
 
@@ -915,12 +938,28 @@ def pattern_fact(regex: str) -> tuple[bool, int | None]:
     return safe, (None if high >= parser.MAXREPEAT or high > 10_000 else high)
 
 
-def _tokens_safe(tokens, parser, ascii_flag: bool) -> bool:
+def _digits_only(regex: str) -> bool:
+    """Whether the regex matches only digits (``\\d+``, ``[0-9]+``)."""
+    try:
+        from re import _parser as parser
+    except ImportError:  # pragma: no cover
+        import sre_parse as parser  # type: ignore[no-redef]
+    try:
+        parsed = parser.parse(regex)
+    except Exception:  # noqa: BLE001
+        return False
+    return _tokens_safe(parsed, parser, False, frozenset("0123456789"), words=False)
+
+
+def _tokens_safe(tokens, parser, ascii_flag: bool, allowed: frozenset[str] | None = None, words: bool = True) -> bool:
+    """Whether every character the parsed regex matches is in ``allowed`` (default: the
+    group-name characters; ``\\d`` always counts, ``\\w`` only with ``words`` and ASCII)."""
     constants = parser
+    allowed = _SAFE_CHARS if allowed is None else allowed
     for op, argument in tokens:
         name = str(op)
         if name == "LITERAL":
-            if chr(argument) not in _SAFE_CHARS:
+            if chr(argument) not in allowed:
                 return False
         elif name in ("NOT_LITERAL", "ANY"):
             return False
@@ -929,26 +968,26 @@ def _tokens_safe(tokens, parser, ascii_flag: bool) -> bool:
                 item_name = str(item_op)
                 if item_name == "NEGATE":
                     return False
-                if item_name == "LITERAL" and chr(item) not in _SAFE_CHARS:
+                if item_name == "LITERAL" and chr(item) not in allowed:
                     return False
-                if item_name == "RANGE" and not all(chr(c) in _SAFE_CHARS for c in range(item[0], item[1] + 1)):
+                if item_name == "RANGE" and not all(chr(c) in allowed for c in range(item[0], item[1] + 1)):
                     return False
-                if item_name == "CATEGORY" and not _category_safe(str(item), ascii_flag):
+                if item_name == "CATEGORY" and not _category_safe(str(item), ascii_flag and words):
                     return False
         elif name == "CATEGORY":
-            if not _category_safe(str(argument), ascii_flag):
+            if not _category_safe(str(argument), ascii_flag and words):
                 return False
         elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
-            if not _tokens_safe(argument[2], constants, ascii_flag):
+            if not _tokens_safe(argument[2], constants, ascii_flag, allowed, words):
                 return False
         elif name == "SUBPATTERN":
-            if not _tokens_safe(argument[-1], constants, ascii_flag):
+            if not _tokens_safe(argument[-1], constants, ascii_flag, allowed, words):
                 return False
         elif name == "BRANCH":
-            if not all(_tokens_safe(branch, constants, ascii_flag) for branch in argument[1]):
+            if not all(_tokens_safe(branch, constants, ascii_flag, allowed, words) for branch in argument[1]):
                 return False
         elif name == "ATOMIC_GROUP":
-            if not _tokens_safe(argument, constants, ascii_flag):
+            if not _tokens_safe(argument, constants, ascii_flag, allowed, words):
                 return False
         elif name in ("AT", "ASSERT", "ASSERT_NOT", "GROUPREF"):
             continue

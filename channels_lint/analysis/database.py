@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from channels_lint.analysis.context import Context, ExecutionContext
 from channels_lint.analysis.facts import (
     EVALUATING_BUILTINS,
+    LAZY_ITERATING_BUILTINS,
+    QUERY_FUNCTIONS,
     FIELD_VALUE_ATTRIBUTES,
     INFERRED_MANAGER_CALLS,
     INSTANCE_DB_METHODS,
@@ -75,6 +77,7 @@ class OpKind(enum.Enum):
     SESSION_WRITE = "session-write"  # scope["session"].save()
     CURSOR = "cursor"  # connections[alias].cursor()
     SYNC_ONLY_CALL = "sync-only-call"  # authenticate(), connection.cursor()...: `effect`
+    QUERY_FUNCTION = "query-function"  # get_object_or_404(), serializers.serialize(): `func_name`
     LAZY_RELATION = "lazy-relation"  # obj.fk: `target` model
     ATOMIC_BLOCK = "atomic-block"  # with transaction.atomic():
     ATOMIC_DECORATOR = "atomic-decorator"  # @transaction.atomic on an async def
@@ -162,6 +165,8 @@ class DatabaseOperations:
             return DbOperation(
                 node=call, family=Family.API, kind=OpKind.SYNC_ONLY_CALL, shape=shape, func_name=name, effect=effect
             )
+        if name in QUERY_FUNCTIONS:
+            return DbOperation(node=call, family=Family.QUERY, kind=OpKind.QUERY_FUNCTION, shape=FixShape.CALL, func_name=name)
         if isinstance(func, ast.Name) and func.id in EVALUATING_BUILTINS and func.id not in self.names.imports and call.args:
             evaluated = self.orm.evidence(call.args[0])
             if evaluated is not None and evaluated.kind is Orm.QUERYSET:
@@ -245,6 +250,13 @@ class DatabaseOperations:
         iterables = [loop.iter for loop in nodes(ast.For)]
         for kind in (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp):
             iterables.extend(g.iter for comp in nodes(kind) for g in comp.generators if not g.is_async)
+        for call in nodes(ast.Call):  # enumerate(qs), zip(a, qs), reversed(qs)...: iterating them iterates qs
+            if isinstance(call.func, ast.Name) and call.func.id in LAZY_ITERATING_BUILTINS and self.names.is_builtin(call.func, call.func.id):
+                positions = LAZY_ITERATING_BUILTINS[call.func.id]
+                arguments = call.args[1:] if call.func.id == "map" else call.args
+                iterables.extend(
+                    a for i, a in enumerate(arguments) if not isinstance(a, ast.Starred) and (positions is None or i in positions)
+                )
         candidates: list[tuple[ast.expr, ast.expr, OpKind, FixShape]] = [
             (iterable, iterable, OpKind.ITERATE, FixShape.ITERATE) for iterable in iterables
         ]

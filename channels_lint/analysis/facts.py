@@ -232,6 +232,27 @@ EVALUATING_BUILTINS = frozenset(
     }
 )
 
+#: Builtins that return a lazy iterator over some of their arguments (which iterating it
+#: evaluates): the positions of those arguments, ``None`` for all of them.
+LAZY_ITERATING_BUILTINS: dict[str, tuple[int, ...] | None] = {
+    "enumerate": (0,),
+    "reversed": (0,),
+    "zip": None,
+    "map": None,  # every argument after the function
+    "filter": (1,),
+}
+
+#: Django functions that run a query, by qualified name (django/shortcuts.py,
+#: django/core/serializers/__init__.py; docs/semantics.md §4.2).
+QUERY_FUNCTIONS = frozenset(
+    {
+        "django.shortcuts.get_object_or_404",
+        "django.shortcuts.get_list_or_404",
+        "django.core.serializers.serialize",
+    }
+)
+GET_USER_MODEL = "django.contrib.auth.get_user_model"
+
 #: Async twins and the Django version that added them (docs/semantics.md §4.1, §3.3).
 QUERYSET_TWINS = dict.fromkeys(QUERYSET_SQL_METHODS, (4, 1))  # every one has an a* twin since 4.1
 INSTANCE_TWINS = {"save": (4, 2), "delete": (4, 2), "refresh_from_db": (4, 2)}
@@ -551,3 +572,54 @@ TRANSPARENT_DECORATORS = frozenset(
     }
 )
 CONNECTION_DATA_MARKERS = ("receive", "scope", "request", "decode_json", "handle")
+
+
+# ---------------------------------------------------------------------------- routing (issue 10)
+#: Route functions and the kind of pattern each builds (django/urls/conf.py @ 5.2.19; ``url``
+#: was ``re_path`` under another name until Django 4.0 removed it: docs/semantics.md §1.2, §10.1).
+ROUTE_FUNCTIONS: dict[str, str] = {
+    "django.urls.path": "path",
+    "django.urls.re_path": "re_path",
+    "django.conf.urls.url": "url",
+}
+URL_ROUTER = "channels.routing.URLRouter"
+PROTOCOL_TYPE_ROUTER = "channels.routing.ProtocolTypeRouter"
+CHANNEL_NAME_ROUTER = "channels.routing.ChannelNameRouter"
+#: ``include()`` builds a ``URLResolver``, which ``URLRouter`` rejects (§1.4).
+INCLUDE_FUNCTIONS = frozenset({"django.urls.include", "django.conf.urls.include"})
+#: Channels' ASGI middleware: ``Middleware(inner, ...)`` wraps the application ``inner``
+#: (channels/auth.py, sessions.py, security/websocket.py, middleware.py @ 4.3.2; §1.4).
+CHANNELS_MIDDLEWARE = frozenset(
+    {
+        "channels.auth.AuthMiddlewareStack",
+        "channels.auth.AuthMiddleware",
+        "channels.sessions.SessionMiddlewareStack",
+        "channels.sessions.SessionMiddleware",
+        "channels.sessions.CookieMiddleware",
+        "channels.security.websocket.AllowedHostsOriginValidator",
+        "channels.security.websocket.OriginValidator",
+        "channels.middleware.BaseMiddleware",
+    }
+)
+#: Name endings of project and third-party ASGI middleware (``TokenAuthMiddlewareStack(app)``).
+MIDDLEWARE_NAME_ENDINGS = ("Middleware", "MiddlewareStack", "OriginValidator")
+#: Calls that return Django's own ASGI application (django/core/asgi.py @ 5.2.19: it runs
+#: ``django.setup(set_prefix=False)`` and returns ``ASGIHandler()``; §10.3).
+DJANGO_ASGI_APPLICATIONS = frozenset({"django.core.asgi.get_asgi_application", "django.core.handlers.asgi.ASGIHandler"})
+#: Calls that populate the app registry: after them, models may be imported (§10.3).
+DJANGO_SETUP_CALLS = frozenset({"django.setup", "django.core.asgi.get_asgi_application"})
+#: Channels' own HTTP handler, removed in Channels 4.0 (§8.1, §10.1).
+CHANNELS_ASGI_HANDLER = "channels.http.AsgiHandler"
+#: Routing API removed by a release: qualified name -> (package, version that removed it,
+#: (module, name) of the replacement) (§10.1).
+REMOVED_ROUTING_API: dict[str, tuple[str, tuple[int, int], tuple[str, str]]] = {
+    "django.conf.urls.url": ("django", (4, 0), ("django.urls", "re_path")),
+    "channels.http.AsgiHandler": ("channels", (4, 0), ("django.core.asgi", "get_asgi_application")),
+}
+#: ``as_asgi()`` exists, and a route needs it, from Channels 3.0 (§1.6).
+AS_ASGI_SINCE = (3, 0)
+#: From Channels 4.0 a ``ProtocolTypeRouter`` without ``"http"`` fails every HTTP request
+#: (Channels 3 added ``AsgiHandler`` for it; §1.5).
+HTTP_REQUIRED_SINCE = (4, 0)
+#: Text a module that routes must contain (pre-filter of the routing rules).
+ROUTING_MARKERS = ("path(", "url(", "URLRouter", "as_asgi", "ProtocolTypeRouter", "ChannelNameRouter")

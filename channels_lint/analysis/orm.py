@@ -18,6 +18,7 @@ from pathlib import Path
 from channels_lint.analysis.bindings import Binding, BindingKind
 from channels_lint.analysis.facts import (
     ASYNC_INSTANCE_METHODS,
+    GET_USER_MODEL,
     CACHING_METHODS,
     MANAGER_ATTRIBUTES,
     QUERYSET_BUILDERS,
@@ -395,6 +396,8 @@ class OrmEvidence:
                 owner = dotted(func.value.value)
                 if owner is not None and owner.split(".")[0] not in self.names.imports:
                     return Evidence(Orm.QUERYSET, relation=func.value.attr, strength=Strength.WEAK)
+        if self.names.resolves_to(func, GET_USER_MODEL):
+            return Evidence(Orm.MODEL, "User", info=self.models.user_model())
         model = self.evidence(func)
         if model is not None and model.kind is Orm.MODEL:
             return Evidence(Orm.INSTANCE, model.model, info=model.info).instance("__init__", node)

@@ -224,6 +224,43 @@ async def count_notes(sender, instance, created, **kwargs):
         total = await database_sync_to_async(Note.objects.filter(owner=instance.owner_id).count)()  # error
 """,
         ),
+        Invalid(
+            """
+from django.contrib.auth import get_user_model
+from django.shortcuts import get_object_or_404
+from channels.generic.websocket import AsyncWebsocketConsumer
+from .models import Note
+
+User = get_user_model()
+
+
+class HistoryConsumer(AsyncWebsocketConsumer):
+    async def connect(self):
+        owner = User.objects.get(pk=self.scope["url_route"]["kwargs"]["pk"])  # error
+        note = get_object_or_404(Note, pk=1)  # error
+        recent = Note.objects.filter(owner=owner).order_by("-id")[:20]
+        for position, item in enumerate(recent):  # error
+            await self.send(text_data=f"{position}: {item.body}")
+""",
+            fixed="""
+from django.contrib.auth import get_user_model
+from django.shortcuts import get_object_or_404
+from channels.generic.websocket import AsyncWebsocketConsumer
+from .models import Note
+from channels.db import database_sync_to_async
+
+User = get_user_model()
+
+
+class HistoryConsumer(AsyncWebsocketConsumer):
+    async def connect(self):
+        owner = await database_sync_to_async(User.objects.get)(pk=self.scope["url_route"]["kwargs"]["pk"])  # error
+        note = await database_sync_to_async(get_object_or_404)(Note, pk=1)  # error
+        recent = Note.objects.filter(owner=owner).order_by("-id")[:20]
+        for position, item in enumerate(await database_sync_to_async(list)(recent)):  # error
+            await self.send(text_data=f"{position}: {item.body}")
+""",
+        ),
     )
 
     def check(self) -> Iterator[Violation]:

@@ -75,7 +75,14 @@ class AssumedMessageShape(Rule):
     """
 
     code = "CHN302"
-    markers = (("loads", "["), ("loads", ".pop("), ("receive_json", "["), ("receive_json", ".pop("), ("decode_json", "["))
+    markers = (
+        ("loads", "["),
+        ("loads", ".pop("),
+        ("receive_json", "["),
+        ("receive_json", ".pop("),
+        ("decode_json", "["),
+        ("extract_message_data", "["),
+    )
     name = "assumed-message-shape"
     fix_applicability = Applicability.UNSAFE
 
@@ -287,6 +294,9 @@ class Telemetry(AsyncWebsocketConsumer):
             return True
         if client.caught(node, SHAPE_ERROR_CATCHERS):
             return True
+        decoded = client.decoded_from(value.origin)
+        if decoded is not None and any(c.kind in VALIDATED for c in client.checks_before(decoded, node)):
+            return True  # the text was validated before it was decoded (a pydantic model of the frame)
         for check in client.checks_before(value, node):
             if check.kind in VALIDATED:
                 return True

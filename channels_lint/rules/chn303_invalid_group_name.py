@@ -300,9 +300,13 @@ class Topic(AsyncWebsocketConsumer):
     def _client_violation(self, argument, spelled: str, part: NamePart, problem: str, fix) -> Violation:
         a = self.analysis
         client = part.client
-        what = _USER_FIELDS.get(client.key or "", "a user field, which may hold spaces and non-ASCII letters") if client.source is ClientSource.USER_FIELD else _WORDS.get(client.source, "client data")
+        if client.source is ClientSource.USER_FIELD:
+            what = _USER_FIELDS.get(client.key or "", "a user field, which may hold spaces and non-ASCII letters")
+        elif client.source is ClientSource.URL_KWARG:
+            what = self._kwarg_words(part)
+        else:
+            what = _WORDS.get(client.source, "client data")
         if problem == "has no length limit":
-            what = "a URL kwarg with no length limit" if client.source is ClientSource.URL_KWARG else what
             consequence = "a value of 100 characters or more makes Channels raise `TypeError`"
         else:
             consequence = "Channels raises `TypeError` on such a name"
@@ -313,6 +317,15 @@ class Topic(AsyncWebsocketConsumer):
             f"{subject}; {consequence} and the consumer dies; pass the name through `safe_group_name()` (which respells such names)",
             *fix,
         )
+
+    def _kwarg_words(self, part: NamePart) -> str:
+        route = self.analysis.client.route_kwarg(part.node, part.client.key)
+        if route is None:
+            return "a URL kwarg of a consumer with no known route, so any text (spaces, `:`, non-ASCII letters)"
+        matched = f"`{route.pattern}`" if route.pattern else f"the `{route.converter}` converter"
+        if not route.charset_safe:
+            return f"a URL kwarg its route matches with {matched}, which allows characters Channels refuses"
+        return f"a URL kwarg its route matches with {matched}, which has no length limit"
 
     def _fix(self, name: GroupName) -> tuple:
         builder = name.builder

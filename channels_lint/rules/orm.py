@@ -60,6 +60,8 @@ def _describe(a: ModuleAnalysis, operation: DbOperation) -> str:
     subject = f"`{source(operation.subject)}`" if operation.subject is not None else ""
     if kind is OpKind.SYNC_ONLY_CALL:
         return f"`{source(node.func)}()` {_EFFECTS[operation.effect]}"
+    if kind is OpKind.QUERY_FUNCTION:
+        return f"`{source(node.func)}()` runs a database query"
     if kind is OpKind.SESSION_WRITE:
         return f"`{source(node.func)}()` writes the session to the database"
     if kind is OpKind.CURSOR:
