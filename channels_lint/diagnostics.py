@@ -120,6 +120,12 @@ class InsertAfter(Edit):
 
 
 @dataclass(frozen=True)
+class RemoveStatement(Edit):
+    """Remove the line whose one statement is at ``span`` (its leading comment lines go with
+    it: a rule offers this only where there are none)."""
+
+
+@dataclass(frozen=True)
 class Fix:
     """A fix for one violation: edits to apply together and the imports they need."""
 

@@ -40,6 +40,7 @@ from channels_lint.diagnostics import (
     HoistCall,
     InsertAfter,
     MakeAsync,
+    RemoveStatement,
     ReplaceWith,
     Span,
     Violation,
@@ -176,13 +177,14 @@ class ApplyChannelsLintFixes(VisitorBasedCodemodCommand):
         if not self._edits:
             return updated_node
         if isinstance(original_node, cst.SimpleStatementLine):
-            # statements inserted after one of the line's small statements (InsertAfter)
-            inserted = [
-                _apply(edit, updated_node)
-                for small in original_node.body
-                for edit in self._take(self._span(small), (cst.SimpleStatementLine,))
-            ]
-            return cst.FlattenSentinel([updated_node, *inserted]) if inserted else updated_node
+            # statements inserted after one of the line's small statements (InsertAfter), or
+            # the line removed (RemoveStatement)
+            taken = [edit for small in original_node.body for edit in self._take(self._span(small), (cst.SimpleStatementLine,))]
+            inserted = [_apply(edit, updated_node) for edit in taken if not isinstance(edit, RemoveStatement)]
+            kept = [] if any(isinstance(edit, RemoveStatement) for edit in taken) else [updated_node]
+            if kept and not inserted:
+                return updated_node
+            return cst.FlattenSentinel([*kept, *inserted]) if kept or inserted else cst.RemovalSentinel.REMOVE
         if not isinstance(original_node, (cst.BaseExpression, cst.FunctionDef, cst.For)):
             return updated_node
         for edit in self._take(self._span(original_node), (type(original_node),)):
@@ -310,6 +312,12 @@ def _add_call(edit: AddCall, node: cst.BaseExpression) -> cst.BaseExpression:
 def _insert_after(edit: InsertAfter, node: cst.SimpleStatementLine) -> cst.BaseStatement:
     """The statement to insert after ``node`` (the caller flattens it into the block)."""
     return cst.parse_statement(edit.code)
+
+
+@applies(RemoveStatement, to=(cst.SimpleStatementLine,))
+def _remove_statement(edit: RemoveStatement, node: cst.SimpleStatementLine) -> cst.CSTNode:
+    """Never called: ``on_leave`` removes the line when it takes this edit."""
+    return node  # pragma: no cover
 
 
 @applies(MakeAsync, to=(cst.FunctionDef, cst.For))

@@ -41,8 +41,6 @@ KIND_CODES = {
 
 #: Expectations owned by rules that later issues build (file stem, line, kind) -> reason.
 PENDING = {
-    ("31_regex_in_path", 10, "regex-in-path"): "path() regex (routing issue)",
-    ("31_regex_in_path", 11, "regex-in-path"): "path() regex (routing issue)",
 }
 
 

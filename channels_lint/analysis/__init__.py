@@ -15,6 +15,7 @@ Each analyzer owns one kind of fact and is built on first use:
 ``a.cross``         calls of functions/methods defined in other project modules (:mod:`.crossmodule`)
 ``a.coroutines``    calls that return coroutines (:mod:`.coroutines`)
 ``a.payloads``      values msgpack/json reject (:mod:`.payload`)
+``a.routes``        routes, routers, ASGI wiring, URL kwargs read (:mod:`.routes`)
 ``a.client``        client data and what checked it (:mod:`.client`)
 ==================  =============================================================
 
@@ -42,6 +43,7 @@ from channels_lint.analysis.layer import ChannelLayer, Event, LayerCall
 from channels_lint.analysis.names import Names
 from channels_lint.analysis.orm import Evidence, Orm, OrmEvidence
 from channels_lint.analysis.payload import Payloads, UnsafeValue
+from channels_lint.analysis.routes import Routes
 from channels_lint.analysis.syntax import Syntax, dotted, is_capitalized
 from channels_lint.config import Settings
 
@@ -184,3 +186,8 @@ class ModuleAnalysis:
         # URL kwargs by consumer: the routes analyzer also sees this module's own routes
         lookup = getattr(self, "routes", None) or self.project
         return ClientData(self.syntax, self.names, self.flow, self.consumers, getattr(lookup, "route_kwargs", None))
+
+    @functools.cached_property
+    def routes(self) -> Routes:
+        """Routes, routers, ASGI wiring and URL kwargs read by consumers (:mod:`.routes`)."""
+        return Routes(self.syntax, self.names, self.flow, self.consumers, self.project, self.path)
