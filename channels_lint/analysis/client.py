@@ -1,6 +1,6 @@
 """Client data: which expressions hold data the client controls, and what checked it.
 
-Sources (docs/semantics.md §1.3, §1.3b, §2.4, §10): the ``text_data``/``bytes_data`` of a
+Sources (docs/semantics.md §1.3, §1.3b, §2.4, §11): the ``text_data``/``bytes_data`` of a
 consumer's ``receive``, ``event["text"]`` of ``websocket_receive``, ``decode_json``'s text,
 ``receive_json``'s ``content``, what a JSON decoder returns for any of them, ``request.body``
 of a view and the body an ``AsyncHttpConsumer.handle`` gets; the scope's ``query_string``,
@@ -383,8 +383,8 @@ class ClientData:
             return None
         positional = function.args.posonlyargs + function.args.args
         index = next((i for i, a in enumerate(positional) if a is argument), None)
-        if argument.arg == "scope" and {"receive", "send"} <= {a.arg for a in positional}:
-            return ClientValue(source=ClientSource.SCOPE, origin=argument)  # an ASGI application
+        if argument.arg == "scope" and ({"receive", "send"} <= {a.arg for a in positional} or function.name == "__call__"):
+            return ClientValue(source=ClientSource.SCOPE, origin=argument)  # an ASGI application or middleware
         handler = self.handler(function)
         if handler is None:
             return None
@@ -567,8 +567,13 @@ class ClientData:
                             value = self.value(side)
                             if value is not None:
                                 found.append(Check(kind=CheckKind.ALLOWLIST, node=compare, value=value))
-                else:  # <, >, ...: a length or range test
+                else:  # <, >, ...: a length or range test; data.keys() >= {...}: a key test
                     for side in (left, right):
+                        if _is_call_of(side, "keys"):
+                            value = self.value(side.func.value)
+                            if value is not None:
+                                found.append(Check(kind=CheckKind.MEMBERSHIP, node=compare, value=value, key=ANY))
+                            continue
                         inner = side.args[0] if isinstance(side, ast.Call) and self.names.is_builtin(side.func, "len") and side.args else side
                         value = self.value(inner)
                         if value is not None:

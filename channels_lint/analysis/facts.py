@@ -458,9 +458,9 @@ CHANNELS_BASE_HANDLERS = frozenset().union(*CONSUMER_METHODS.values())
 
 # --------------------------------------------------------------------------- connection data (issue 9)
 #: Functions that decode JSON text and raise a ``ValueError`` subclass on malformed input
-#: (CPython json/decoder.py ``JSONDecodeError(ValueError)``; docs/semantics.md §2.4, §10.1).
+#: (CPython json/decoder.py ``JSONDecodeError(ValueError)``; docs/semantics.md §2.4, §11.1).
 JSON_DECODERS = frozenset({"json.loads", "simplejson.loads", "ujson.loads", "orjson.loads", "rapidjson.loads"})
-#: ``except`` types that catch a JSON decode error (§10.1).
+#: ``except`` types that catch a JSON decode error (§11.1).
 DECODE_ERROR_CATCHERS = frozenset(
     {
         "ValueError",
@@ -475,11 +475,11 @@ DECODE_ERROR_CATCHERS = frozenset(
 )
 #: ``except`` types that catch what a key read or a dict method raises on the wrong shape:
 #: ``KeyError`` (missing key), ``TypeError`` (``[1]["k"]``), ``AttributeError`` (``[1].get``)
-#: (§10.2).
+#: (§11.2).
 SHAPE_ERROR_CATCHERS = frozenset(
     {"KeyError", "LookupError", "TypeError", "AttributeError", "IndexError", "ValueError", "Exception", "BaseException"}
 )
-#: Dict methods that raise ``AttributeError`` on a JSON list, string or number (§10.2).
+#: Dict methods that raise ``AttributeError`` on a JSON list, string or number (§11.2).
 DICT_METHODS = frozenset({"get", "pop", "items", "keys", "values", "setdefault", "update", "copy", "popitem"})
 #: ASGI scope keys whose values come from the client, and what they hold (§1.3b).
 SCOPE_CLIENT_KEYS: dict[str, str] = {
@@ -494,7 +494,7 @@ SCOPE_CLIENT_KEYS: dict[str, str] = {
     "user": "user",
 }
 #: Text fields of Django's user model: ``username`` allows ``@.+-`` and Unicode letters
-#: (``UnicodeUsernameValidator``), ``email`` always holds ``@``, names hold spaces (§10.3).
+#: (``UnicodeUsernameValidator``), ``email`` always holds ``@``, names hold spaces (§11.3).
 USER_TEXT_FIELDS = frozenset({"username", "email", "first_name", "last_name", "get_username", "get_full_name", "get_short_name"})
 #: Characters allowed in a group name and the longest one, by the first Channels version with
 #: that rule (channels/layers.py: ``^[a-zA-Z\d\-_.]+$`` and ``len(name) < 100`` from 2.0 to
@@ -503,7 +503,7 @@ GROUP_NAME_RULES: dict[tuple[int, int], tuple[str, int]] = {(2, 0): (r"[a-zA-Z\d
 #: URL converters: (every character valid in a group name, longest value; ``None``: unbounded)
 #: (django/urls/converters.py @ 5.2, §1.3).  ``int`` and ``uuid`` values are ``int``/``UUID``
 #: objects whose text is digits / 36 characters; an ``int`` is unbounded, but one of more
-#: than 20 digits (past any 64-bit database id) is taken as impossible (§10.3).
+#: than 20 digits (past any 64-bit database id) is taken as impossible (§11.3).
 INT_TEXT_LENGTH = 20
 URL_CONVERTERS: dict[str, tuple[bool, int | None]] = {
     "int": (True, INT_TEXT_LENGTH),
@@ -513,7 +513,7 @@ URL_CONVERTERS: dict[str, tuple[bool, int | None]] = {
     "path": (False, None),
 }
 #: Calls whose result is always a valid group-name piece: (charset safe, longest; ``None``:
-#: as long as the input) (§10.3).
+#: as long as the input) (§11.3).
 NAME_SANITISERS: dict[str, tuple[bool, int | None]] = {
     "channels_lint.runtime.safe_group_name": (True, 99),
     "channels_lint.runtime.groups.safe_group_name": (True, 99),
@@ -571,7 +571,6 @@ TRANSPARENT_DECORATORS = frozenset(
         "asgiref.sync.sync_to_async",
     }
 )
-CONNECTION_DATA_MARKERS = ("receive", "scope", "request", "decode_json", "handle")
 
 
 # ---------------------------------------------------------------------------- routing (issue 10)

@@ -31,7 +31,7 @@ class AssumedMessageShape(Rule):
     Valid JSON is not a valid message: `{}` has no `"message"` (`KeyError`), `[1]` is a list
     (`TypeError` on `["message"]`, `AttributeError` on `.get`), `"x"` and `5` are neither. The
     exception kills the consumer: the socket closes (1011), `disconnect()` never runs and the
-    channel stays in its groups until `group_expiry` (docs/semantics.md §2.5, §10.2).
+    channel stays in its groups until `group_expiry` (docs/semantics.md §2.5, §11.2).
 
     ## Example
     ```python
@@ -302,6 +302,8 @@ class Telemetry(AsyncWebsocketConsumer):
                 return True
             if check.kind is CheckKind.RUNTIME and check.value.path == () and not value.path and key in check.required:
                 return True
+            if check.kind is CheckKind.TYPE and check.value.path == (*value.path, key):
+                return True  # isinstance(data.get("k"), dict): "k" is there
             if check.value.path != value.path:
                 continue
             if check.kind is CheckKind.TYPE:

@@ -60,7 +60,7 @@ class InvalidGroupName(Rule):
     Every layer call validates the name (`channels/layers.py` `require_valid_group_name`,
     docs/semantics.md §5.1) and raises `TypeError` on a bad one. In `connect` the handshake
     fails with a 500; in `receive` the consumer dies, `disconnect()` never runs and its groups
-    leak until `group_expiry` (§2.5). The official tutorial's `(?P<room_name>\\w+)` accepts
+    leak until `group_expiry` (§2.5, §11.3). The official tutorial's `(?P<room_name>\\w+)` accepts
     `café`, which no group name may hold.
 
     ## Example
@@ -230,6 +230,33 @@ class Topic(AsyncWebsocketConsumer):
         await self.channel_layer.group_send(safe_group_name("search_" + query), {"type": "search.hit"})  # error
 """,
         ),
+        Invalid(
+            """
+from channels.generic.websocket import AsyncWebsocketConsumer
+
+class Board(AsyncWebsocketConsumer):
+    async def connect(self):
+        self.board = self.scope["url_route"]["kwargs"]["board"]
+        await self.channel_layer.group_add(self.board, self.channel_name)  # error
+        await self.accept()
+
+    async def disconnect(self, code):
+        await self.channel_layer.group_discard(self.board, self.channel_name)
+""",
+            fixed="""
+from channels.generic.websocket import AsyncWebsocketConsumer
+from channels_lint.runtime import safe_group_name
+
+class Board(AsyncWebsocketConsumer):
+    async def connect(self):
+        self.board = self.scope["url_route"]["kwargs"]["board"]
+        await self.channel_layer.group_add(safe_group_name(self.board), self.channel_name)  # error
+        await self.accept()
+
+    async def disconnect(self, code):
+        await self.channel_layer.group_discard(safe_group_name(self.board), self.channel_name)
+""",
+        ),
     )
 
     def check(self) -> Iterator[Violation]:
@@ -237,7 +264,8 @@ class Topic(AsyncWebsocketConsumer):
         rule = group_name_rule(a.settings.channels_version)
         if rule is None:
             return
-        seen: set[ast.AST] = set()
+        # every use of one name: the first reports it, with a fix that wraps the name everywhere
+        uses: dict[ast.AST, list[tuple[ast.expr, GroupName]]] = {}
         for call in sorted(a.layer.calls, key=lambda c: (c.call.lineno, c.call.col_offset)):
             if call.method not in GROUP_METHODS:
                 continue
@@ -245,16 +273,19 @@ class Topic(AsyncWebsocketConsumer):
             if argument is None:
                 continue
             for name in a.client.group_name(argument):
-                if name.builder in seen:
-                    continue
-                seen.add(name.builder)
-                violation = self._check_name(name, argument, rule)
-                if violation is not None:
-                    yield violation
-                    break
+                key = name.builder
+                if name.builder is argument and isinstance(argument, (ast.Name, ast.Attribute)):
+                    key = a.flow.definite(argument) or argument  # the client value the name holds
+                uses.setdefault(key, []).append((argument, name))
+        for found in uses.values():
+            argument, name = found[0]
+            arguments = [use for use, _ in found]
+            violation = self._check_name(name, argument, rule, arguments)
+            if violation is not None:
+                yield violation
         yield from self._class_groups(rule)
 
-    def _check_name(self, name: GroupName, argument: ast.expr, rule) -> Violation | None:
+    def _check_name(self, name: GroupName, argument: ast.expr, rule, arguments: list[ast.expr]) -> Violation | None:
         a = self.analysis
         pattern, longest = rule
         spelled = a.syntax.source(argument)
@@ -280,7 +311,7 @@ class Topic(AsyncWebsocketConsumer):
                 argument,
                 f"the group name `{spelled}` holds {bad_text!r}, which Channels refuses (`TypeError`); use only ASCII letters, digits, `-`, `_` and `.`",
             )
-        fix = self._fix(name)
+        fix = self._fix(name, arguments)
         unsafe = next((p for p in name.parts if p.known and p.client is not None and not p.charset_safe), None)
         if unsafe is not None:
             return self._client_violation(argument, spelled, unsafe, "is not sanitised", fix)
@@ -327,16 +358,20 @@ class Topic(AsyncWebsocketConsumer):
             return f"a URL kwarg its route matches with {matched}, which allows characters Channels refuses"
         return f"a URL kwarg its route matches with {matched}, which has no length limit"
 
-    def _fix(self, name: GroupName) -> tuple:
-        builder = name.builder
-        if not isinstance(builder, (ast.JoinedStr, ast.BinOp, ast.Call, ast.Subscript, ast.Name, ast.Attribute)):
-            return ()
-        if isinstance(builder, ast.Call) and self.analysis.names.call_name(builder) in (SAFE_GROUP_NAME[0] + "." + SAFE_GROUP_NAME[1],):
-            return ()
-        if self.analysis.syntax.inside(builder, (ast.JoinedStr,)):
-            return ()
+    def _fix(self, name: GroupName, arguments: list[ast.expr]) -> tuple:
+        """Wrap the expression that builds the name, or (for a name that is client data
+        itself) every argument that passes it."""
+        a = self.analysis
+        builders = arguments if name.builder in arguments else [name.builder]
+        for builder in builders:
+            if not isinstance(builder, (ast.JoinedStr, ast.BinOp, ast.Call, ast.Subscript, ast.Name, ast.Attribute)):
+                return ()
+            if isinstance(builder, ast.Call) and a.names.call_name(builder) == ".".join(SAFE_GROUP_NAME):
+                return ()
+            if a.syntax.inside(builder, (ast.JoinedStr,)):
+                return ()
         return (
-            (WrapIn(self.analysis.syntax.span(builder), "safe_group_name"),),
+            tuple(WrapIn(a.syntax.span(builder), "safe_group_name") for builder in dict.fromkeys(builders)),
             "Wrap the name in `safe_group_name()`",
             (SAFE_GROUP_NAME,),
         )

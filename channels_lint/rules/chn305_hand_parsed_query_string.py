@@ -26,7 +26,7 @@ class HandParsedQueryString(Rule):
     `dict(...)` raise `ValueError`, a value holding `=` gives three pieces, `split("token=")[1]`
     raises `IndexError` when the parameter is missing, and percent escapes (`%20`, `%2B`) and
     `+` are never decoded. In `connect` the exception fails the handshake; in `receive` it
-    kills the consumer (§2.5).
+    kills the consumer (§2.5, §11.4).
 
     ## Example
     ```python

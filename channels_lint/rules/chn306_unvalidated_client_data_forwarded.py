@@ -26,7 +26,7 @@ class UnvalidatedClientDataForwarded(Rule):
 
     ## Why is this bad?
     JSON allows what the channel layer does not: integers outside 64 bits make msgpack raise
-    `OverflowError` in `group_send` (channels_redis; docs/semantics.md §5.2, §5.3), so the
+    `OverflowError` in `group_send` (channels_redis; docs/semantics.md §5.2, §5.3, §11.5), so the
     sender's consumer dies and the broadcast is lost, while the in-memory layer used in tests
     lets them through. Deep nesting and fields the receivers never expected reach every member
     of the group; as the event itself, the client also picks its `"type"`, which is the handler
