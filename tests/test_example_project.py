@@ -38,7 +38,10 @@ pytestmark = pytest.mark.behaviour
 PROJECT = FIXTURES / "chat_project"
 EXPECTED = FIXTURES / "chat_project_fixed"
 APP = PROJECT / "chat"
-FIXED_CODES = {"CHN101", "CHN105", "CHN202", "CHN403"}
+FIXED_CODES = {"CHN101", "CHN105", "CHN201", "CHN202", "CHN203", "CHN403"}
+#: Reported but never fixed: what to do is the application's decision (CHN204-CHN206 are the
+#: payload bugs of chat/payloads.py, tests/test_payload_behaviour.py shows they are real).
+UNFIXED_CODES = {"CHN204", "CHN205", "CHN206", "CHN301"}
 FINDING = re.compile(r"^(?P<path>[^:]+):(?P<line>\d+):\d+: (?P<code>CHN\d{3}) ", flags=re.M)
 
 
@@ -65,7 +68,7 @@ def run(*command: str) -> subprocess.CompletedProcess:
 def test_check_reports_exactly_the_annotated_lines(capsys) -> None:
     assert main(["check", str(PROJECT)]) == 1
     assert reported(capsys.readouterr().out, PROJECT) == annotations(PROJECT)
-    assert {code for _, _, code in annotations(PROJECT)} >= FIXED_CODES | {"CHN301"}
+    assert {code for _, _, code in annotations(PROJECT)} >= FIXED_CODES | UNFIXED_CODES
 
 
 def test_flake8_prints_the_same_findings_as_check() -> None:
@@ -110,7 +113,7 @@ def test_relint_shows_none_of_the_fixed_codes(fixed_copy: Path, capsys) -> None:
     capsys.readouterr()
     main(["check", str(fixed_copy)])
     remaining = reported(capsys.readouterr().out, fixed_copy)
-    assert {code for _, _, code in remaining} == {"CHN301"}
+    assert {code for _, _, code in remaining} == UNFIXED_CODES
 
 
 # ---------------------------------------------------------------------------- behaviour

@@ -81,6 +81,9 @@ class UnsafeValue:
     conversion written at ``node`` is right on every path).  ``field``: the class of the
     model field it reads (``"DateTimeField"`` for ``instance.created_at``), known from the
     models index; such a value may also be ``None`` (a nullable field).  ``is_key``: the value is a dict key.
+    ``via``: the names (or ``self.<attr>``, helper calls) in the payload through which a
+    value written elsewhere was reached, outermost first (``{"seats": seats}`` with
+    ``seats = {0: "ann"}`` reaches the key ``0`` via ``seats``).
     """
 
     node: ast.expr
@@ -89,6 +92,7 @@ class UnsafeValue:
     definite: bool = True
     field: str | None = None
     is_key: bool = False
+    via: tuple[ast.expr, ...] = ()
 
 
 class SinkKind(enum.Enum):
@@ -189,7 +193,8 @@ class Payloads:
         if isinstance(node, ast.Name):
             shape = self.flow.dict_shape(node)
             if shape is not None:  # a dict built here: also what `d[k] = v`, `update` added
-                yield from self.in_shape(shape, depth + 1)
+                for unsafe in self.in_shape(shape, depth + 1):
+                    yield replace(unsafe, via=(node, *unsafe.via))
                 return
         values = self.flow.values(node)
         if not values or values == (node,):
@@ -209,7 +214,21 @@ class Payloads:
             if (id(unsafe.node), unsafe.kind) in seen:
                 continue
             seen.add((id(unsafe.node), unsafe.kind))
-            yield replace(unsafe, definite=unsafe.definite and definite) if unsafe.node is node else unsafe
+            if unsafe.node is node:
+                yield replace(unsafe, definite=unsafe.definite and definite)
+            else:
+                yield replace(unsafe, via=(node, *unsafe.via))
+
+    def used_once(self, node: ast.expr) -> bool:
+        """Whether ``node`` is a local name bound once in its scope and loaded only here: a
+        change to the value it holds changes nothing else."""
+        if not isinstance(node, ast.Name):
+            return False
+        scope = self.syntax.enclosing_scope(node)
+        if len(self.flow.bindings.bindings_in(scope, node.id)) != 1:
+            return False
+        loads = [n for n in self.names.loads_by_name[0].get(node.id, ()) if self.syntax.enclosing_scope(n) is scope]
+        return loads == [node]
 
     def _kind(self, node: ast.expr) -> tuple[PayloadKind | None, str | None]:
         """The kind of a single expression (no containers), with the model field it reads."""

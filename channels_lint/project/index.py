@@ -295,6 +295,8 @@ class ProjectIndex:
             if base.startswith("channels_lint.runtime.") or (within is not None and within.path in runtime_paths):
                 return runtime.get(base.rsplit(".", 1)[-1])
             found = records.get(base.rsplit(".", 1)[-1], [])
+            if within is not None and "." not in base:  # a class of the same module comes first
+                found = [record for record in found if record.path == within.path] or found
             return found[0] if len(found) == 1 else None
 
         for name, candidates in records.items():

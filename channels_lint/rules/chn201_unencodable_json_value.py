@@ -252,14 +252,17 @@ class TicketConsumer(JsonWebsocketConsumer):
             problem = f"{what}, and {_ENCODERS[sink.kind]} accepts only str, int, float, bool or None keys"
         else:
             problem = f"{what}, which {_ENCODERS[sink.kind]} cannot encode"
+        alternative = _OR[sink.kind]
+        if sink.kind is SinkKind.JSON_DUMPS and unsafe.kind not in DJANGO_JSON_ENCODER_ACCEPTS:
+            alternative = ""  # DjangoJSONEncoder rejects it too
         converted = conversion(a, unsafe)
         if converted is None:
-            return self.violation(unsafe.node, f"{problem}; send {INSTEAD[unsafe.kind]} {_OR[sink.kind]}")
+            return self.violation(unsafe.node, f"{problem}; send {INSTEAD[unsafe.kind]} {alternative}".rstrip())
         edits, title = converted
         safe = sink.to_client and (unsafe.kind is PayloadKind.TYPE_KEY or keeps_meaning(unsafe))
         return self.violation(
             unsafe.node,
-            f"{problem}; {title[0].lower() + title[1:]} {_OR[sink.kind]}",
+            f"{problem}; {title[0].lower() + title[1:]} {alternative}".rstrip(),
             edits,
             title,
             applicability=Applicability.SAFE if safe else Applicability.UNSAFE,

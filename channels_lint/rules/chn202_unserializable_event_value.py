@@ -288,6 +288,10 @@ class Feed(AsyncWebsocketConsumer):
                 continue
             if entry.key is unsafe.node:
                 return all(where.payloads.passes_on(h, entry.key.value, renamed=True) for where, h in handlers)
-            if any(node is unsafe.node for node in ast.walk(entry.value)):
+            written = unsafe.via[0] if unsafe.via else unsafe.node
+            if any(node is written for node in ast.walk(entry.value)):
+                # reached through a local name: converting it must change nothing else
+                if not all(self.analysis.payloads.used_once(name) for name in unsafe.via):
+                    return False
                 return all(where.payloads.passes_on(h, entry.key.value) for where, h in handlers)
         return False
