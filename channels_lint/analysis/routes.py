@@ -294,7 +294,7 @@ class Routes:
                     pattern=pattern,
                     pattern_node=pattern_node,
                     literal=literal,
-                    target=self.target(target_node, self._websocket_context(call)) if target_node is not None else None,
+                    target=self.target(target_node) if target_node is not None else None,
                     defaults=self._dict_keys(defaults_node),
                     container=container,
                     index=container.elts.index(call) if container is not None else 0,
@@ -302,21 +302,6 @@ class Routes:
             )
         found.sort(key=lambda r: (r.call.lineno, r.call.col_offset))
         return found
-
-    def _websocket_context(self, route: ast.Call) -> bool:
-        """Whether the route sits in a ``URLRouter([...])`` or in a list bound to a name with
-        ``websocket`` in it (where a CapWords target is taken as a consumer class)."""
-        for parent in self.syntax.ancestors(route):
-            if isinstance(parent, ast.Call) and self.names.resolves_to(parent.func, URL_ROUTER):
-                return True
-            if isinstance(parent, ast.Call) and isinstance(parent.func, ast.Attribute) and parent.func.attr in ("extend", "append", "insert"):
-                return "websocket" in (dotted(parent.func.value) or "").lower()
-            if isinstance(parent, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-                targets = parent.targets if isinstance(parent, ast.Assign) else [parent.target]
-                return any("websocket" in (dotted(t) or "").lower() for t in targets)
-            if isinstance(parent, ast.stmt):
-                return False
-        return False
 
     def route_kind(self, node: ast.AST) -> RouteKind | None:
         if not isinstance(node, ast.Call):
@@ -397,7 +382,7 @@ class Routes:
         return None
 
     # ------------------------------------------------------------------ targets
-    def target(self, node: ast.expr, websocket: bool = False) -> Target:
+    def target(self, node: ast.expr) -> Target:
         """What the application position ``node`` holds (see :class:`Target`)."""
         wrappers: list[str] = []
         current = node
@@ -407,16 +392,16 @@ class Routes:
                 wrappers.append(dotted(current.func) or "")
                 current = current.args[0]
                 continue
-            if isinstance(current, ast.Name) and not self._is_consumer_class(current, websocket):
+            if isinstance(current, ast.Name) and not self._is_consumer_class(current):
                 value = self.flow.definite(current)
                 if value is not None and value is not current and not isinstance(value, ast.Name):
                     current = value
                     in_place = False
                     continue
             break
-        return self._classify(node, current, tuple(wrappers), in_place, websocket)
+        return self._classify(node, current, tuple(wrappers), in_place)
 
-    def _classify(self, node, inner, wrappers, in_place, websocket) -> Target:
+    def _classify(self, node, inner, wrappers, in_place) -> Target:
         def make(kind, **more):
             return Target(node=node, kind=kind, inner=inner, wrappers=wrappers, in_place=in_place, **more)
 
@@ -433,14 +418,14 @@ class Routes:
             if isinstance(inner.func, ast.Attribute) and inner.func.attr == "as_asgi":
                 receiver = inner.func.value
                 return make(TargetKind.AS_ASGI, consumer=_last(receiver), class_node=receiver)
-            if self._is_consumer_class(inner.func, websocket):
+            if self._is_consumer_class(inner.func):
                 return make(TargetKind.CONSUMER_INSTANCE, consumer=_last(inner.func), class_node=inner.func)
             return make(TargetKind.UNKNOWN)
         if qualified == CHANNELS_ASGI_HANDLER:
             return make(TargetKind.ASGI_HANDLER)
         if isinstance(inner, ast.Attribute) and inner.attr == "as_asgi":
             return make(TargetKind.UNCALLED_AS_ASGI, consumer=_last(inner.value), class_node=inner.value)
-        if self._is_consumer_class(inner, websocket):
+        if self._is_consumer_class(inner):
             return make(TargetKind.CONSUMER_CLASS, consumer=_last(inner), class_node=inner)
         return make(TargetKind.UNKNOWN)
 
@@ -454,9 +439,10 @@ class Routes:
         last = qualified.rsplit(".", 1)[-1]
         return last.endswith(MIDDLEWARE_NAME_ENDINGS) and is_capitalized(last)
 
-    def _is_consumer_class(self, node: ast.expr, websocket: bool) -> bool:
+    def _is_consumer_class(self, node: ast.expr) -> bool:
         """A consumer class: defined here as one, known to the project index as one, named
-        ``*Consumer``, or (in websocket routes) a CapWords name the module does not bind."""
+        ``*Consumer``, or a CapWords name taken from a module named ``consumers``
+        (``consumers.Chat``, ``from .consumers import Chat``)."""
         name = dotted(node)
         if name is None:
             return False
@@ -473,8 +459,11 @@ class Routes:
                 return False  # ChatRouter = URLRouter([...]): an application, not a class
         if self.project is not None and self.project.root is not None and self.project.consumer(last) is not None:
             return True
+        if last.endswith("Consumer"):
+            return True
         class_like = is_capitalized(last) and not last.isupper()  # CapWords, not a CONSTANT
-        return last.endswith("Consumer") or (websocket and class_like)
+        modules = qualified.split(".")[:-1]
+        return class_like and any(part.endswith("consumers") for part in modules)
 
     # ------------------------------------------------------------------ application positions
     @functools.cached_property
@@ -504,8 +493,8 @@ class Routes:
         channel-name routers (middleware is unwrapped by :meth:`target`)."""
         found = [route.target for route in self.routes if route.target is not None]
         for router in self.protocol_routers:
-            for key, value in router.entries:
-                found.append(self.target(value, websocket=router.channel_names or key == "websocket"))
+            for _, value in router.entries:
+                found.append(self.target(value))
         return found
 
     @functools.cached_property

@@ -60,9 +60,8 @@ class MissingAsAsgi(Rule):
 
     ## Known problems
     A target counts as a consumer class when this module or the project defines it as one,
-    when its name ends in `Consumer`, or, inside websocket routes, when it is a CapWords name
-    the module does not bind. An ASGI application written as a class instance with a
-    CapWords name, imported from a library, would be reported.
+    when its name ends in `Consumer`, or when it is a CapWords name taken from a module named
+    `consumers` (`consumers.Chat`). Other imported classes are not reported.
     """
 
     code = "CHN403"
