@@ -85,8 +85,10 @@ class UnencodableJsonValue(Rule):
     no fix.
 
     ## Known problems
-    A project base class in another module counts as overriding `encode_json` only when the
-    project index can read it. Values computed in other modules are not traced.
+    Silent for consumers with a base class the analysis cannot read (a library's mixin may
+    override `encode_json`). Values computed in other modules are not traced. Applies to
+    Channels 2.0+ (`encode_json` has been plain `json.dumps` since the JSON consumers exist;
+    docs/semantics.md §2.4).
     """
 
     code = "CHN201"

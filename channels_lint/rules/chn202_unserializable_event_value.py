@@ -76,11 +76,12 @@ class UnserializableEventValue(Rule):
     `timezone.now().isoformat()`, `uuid4()` -> `str(uuid4())`, `Decimal(x)` ->
     `str(Decimal(x))`, a set -> `sorted(...)`, a lazy string -> `str(...)`, a model instance
     -> `instance.pk`, the key `1` -> `"1"`, the builtin `type` -> `"type"`. A conversion is
-    safe only where every handler of the event's type in the project is a method of this
-    module that only hands the value on to a plain JSON encoder (`send_json`, `json.dumps`),
-    which rejects the original value anyway; otherwise (a handler that calls
-    `event["at"].date()`, handlers in other modules, a model field that may be `None`, a
-    model instance, an Enum member) it is unsafe. Writing `"type"` for the builtin `type` is
+    safe only where every handler of the event's type in the project (read through the
+    project index, in any module) only hands the value on to a plain JSON encoder
+    (`send_json`, `json.dumps`), which rejects the original value anyway, and a value
+    reached through a local name is used nowhere else; otherwise (a handler that calls
+    `event["at"].date()`, a project the index cannot read entirely, a model field that may
+    be `None`, a model instance, an Enum member) it is unsafe. Writing `"type"` for the builtin `type` is
     safe: the event could never be delivered. Other values (timedeltas, big ints, tuple and
     `None` keys) are fixed by passing the whole event through
     `channels_lint.runtime.safe_serialize`, which is unsafe: it adds a production import of
@@ -89,7 +90,10 @@ class UnserializableEventValue(Rule):
 
     ## Known problems
     Values computed in other modules are not traced; an event built from a dict the analysis
-    cannot see entirely is checked only in the parts it sees.
+    cannot see entirely is checked only in the parts it sees. Applies to Channels 2.0+; int,
+    float, bool and `None` keys only from Channels 3.0 on, assumed to run with channels_redis
+    3+ (msgpack 1.0 made `strict_map_key` the default; channels_redis 2.x's msgpack 0.6
+    unpacks them).
     """
 
     code = "CHN202"
@@ -240,8 +244,11 @@ class Feed(AsyncWebsocketConsumer):
             if event.shape is None:
                 continue
             for unsafe in a.payloads.in_shape(event.shape):
-                if unsafe.kind in MSGPACK_REJECTS:
-                    yield self._violation(event, unsafe)
+                if unsafe.kind not in MSGPACK_REJECTS:
+                    continue
+                if unsafe.kind is PayloadKind.NON_STR_KEY and a.settings.channels_version < (3, 0):
+                    continue  # channels_redis 2.x's msgpack 0.6 unpacks int keys (docs/semantics.md §12.4)
+                yield self._violation(event, unsafe)
 
     def _violation(self, event: Event, unsafe: UnsafeValue) -> Violation:
         a = self.analysis

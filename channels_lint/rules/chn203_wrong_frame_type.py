@@ -77,6 +77,11 @@ class WrongFrameType(Rule):
     header literal gets `.encode()`, which is safe (the original always fails); a non-ASCII
     or computed header str is unsafe (Daphne encoded it its own way). Bytes given as
     `text_data`, ints and other types get no fix.
+
+    ## Known problems
+    Only values whose type the analysis proves are checked (literals, `json.dumps(...)`,
+    f-strings, names holding one). A str header is reported although Daphne happens to encode
+    it (docs/semantics.md §12.2). Applies to Channels 2.0+.
     """
 
     code = "CHN203"

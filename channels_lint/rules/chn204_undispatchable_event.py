@@ -59,6 +59,7 @@ class UndispatchableEvent(Rule):
     ## Known problems
     Only dicts whose entries the analysis sees entirely are checked for a missing `"type"`.
     The builtin `type` written as a key (`{type: "chat.message"}`) is reported by CHN202.
+    Applies to Channels 2.0+ (docs/semantics.md §2.3, §12.5).
     """
 
     code = "CHN204"

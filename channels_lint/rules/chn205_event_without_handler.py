@@ -62,8 +62,9 @@ class EventWithoutHandler(Rule):
     Silent when the type is computed, when the event dict may get entries the analysis
     cannot see, when the project index is incomplete, and when the project has consumers
     whose methods the index cannot read (a base class from a library, a mixin in a module it
-    does not parse, a custom `dispatch` or `__getattr__`). Events meant for consumers of
-    another code base sharing the channel layer are reported.
+    does not parse, a `dispatch` that does not call `super().dispatch`, a `__getattr__`).
+    Events meant for consumers of another code base sharing the channel layer are reported.
+    Applies to Channels 2.0+ (docs/semantics.md §2.3, §12.5).
     """
 
     code = "CHN205"

@@ -79,6 +79,7 @@ class JsonCodecKind(Rule):
     A sync `def encode_json` written in the async consumer class itself is reported by
     CHN108 (one code per failure). An instance method `def encode_json(self, content)` works
     (Channels calls it on `self`) and is not reported. Mixins in other modules are not read.
+    Applies to Channels 2.0+ (docs/semantics.md §2.4, §12.3).
     """
 
     code = "CHN206"
