@@ -7,6 +7,8 @@ never runs ``disconnect()`` after a handler raised: docs/semantics.md §2.5); th
 input is invalid) and stays connected: a valid message afterwards is answered too.
 
 Every wait races the application (``tests.helpers``), so an exception is raised as it happens.
+The tests may touch the database: since Channels 4.2 every dispatch closes old connections
+(docs/semantics.md §1.4), so they run with database access like the other behaviour tests.
 """
 
 from __future__ import annotations
@@ -137,6 +139,11 @@ async def _send(client, frame: str | bytes) -> None:
         await client.send(frame)
 
 
+@pytest.fixture(autouse=True)
+def database_connections(thread_connections_closed):
+    yield
+
+
 def _members(group: str) -> set[str]:
     from channels.layers import get_channel_layer
 
@@ -158,6 +165,7 @@ def test_fixes_are_the_documented_rewrites() -> None:
 
 
 @pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 async def test_original_consumer_dies_and_leaks_its_group(case: Case, monkeypatch) -> None:
     app = application(case.source, case, monkeypatch)
@@ -178,6 +186,7 @@ async def test_original_consumer_dies_and_leaks_its_group(case: Case, monkeypatc
 
 
 @pytest.mark.asyncio
+@pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("case", CASES, ids=[case.id for case in CASES])
 async def test_fixed_consumer_answers_and_stays_connected(case: Case, monkeypatch) -> None:
     app = application(FIXED[case.id], case, monkeypatch)
