@@ -333,3 +333,21 @@ def test_client_values_and_their_sources() -> None:
     assert source("data").source is ClientSource.JSON and source("data").path == ()
     assert source("nested").path == ("a", "b")
     assert source("room").source is ClientSource.URL_KWARG and source("room").key == "room"
+
+
+def test_sanitisers_bound_the_charset_and_slices_bound_the_length() -> None:
+    assert codes(
+        """
+        from channels.generic.websocket import AsyncWebsocketConsumer
+        from django.utils.text import slugify
+
+        class C(AsyncWebsocketConsumer):
+            async def connect(self):
+                room = self.scope["url_route"]["kwargs"]["room"]
+                await self.channel_layer.group_add("a_" + slugify(room)[:50], self.channel_name)
+                await self.channel_layer.group_add("b_" + room[:50], self.channel_name)
+                await self.channel_layer.group_add("c_" + slugify(room), self.channel_name)
+                await self.channel_layer.group_add(f"d_{int(room)}", self.channel_name)
+                await self.channel_layer.group_add("e_" + slugify(room, allow_unicode=True), self.channel_name)
+        """
+    ) == [(8, "CHN303"), (9, "CHN303")]

@@ -773,6 +773,21 @@ class ClientData:
             return self._interleave(node.left, pieces, arguments, depth)
         if isinstance(node, ast.Call):
             return self._call_parts(node, depth)
+        if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Slice):
+            bound = node.slice.upper
+            if (
+                node.slice.lower is None
+                and node.slice.step is None
+                and isinstance(bound, ast.Constant)
+                and type(bound.value) is int
+                and bound.value >= 0
+            ):
+                inner = self._parts(node.value, depth + 1)
+                if len(inner) == 1 and inner[0].known:
+                    part = inner[0]
+                    length = bound.value if part.max_length is None else min(part.max_length, bound.value)
+                    return [replace(part, node=node, max_length=length)]
+            return unknown
         if isinstance(node, (ast.Name, ast.Attribute, ast.Subscript, ast.Await)):
             client = self.value(node)
             if client is not None and not client.source.is_container:

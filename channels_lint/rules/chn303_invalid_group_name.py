@@ -331,7 +331,9 @@ class Board(AsyncWebsocketConsumer):
     def _client_violation(self, argument, spelled: str, part: NamePart, problem: str, fix) -> Violation:
         a = self.analysis
         client = part.client
-        if client.source is ClientSource.USER_FIELD:
+        if problem == "has no length limit" and isinstance(part.node, ast.Call):
+            what = "client data with no length limit"  # slugify(...): safe characters, any length
+        elif client.source is ClientSource.USER_FIELD:
             what = _USER_FIELDS.get(client.key or "", "a user field, which may hold spaces and non-ASCII letters")
         elif client.source is ClientSource.URL_KWARG:
             what = self._kwarg_words(part)
