@@ -350,4 +350,4 @@ def test_sanitisers_bound_the_charset_and_slices_bound_the_length() -> None:
                 await self.channel_layer.group_add(f"d_{int(room)}", self.channel_name)
                 await self.channel_layer.group_add("e_" + slugify(room, allow_unicode=True), self.channel_name)
         """
-    ) == [(8, "CHN303"), (9, "CHN303")]
+    ) == [(9, "CHN303"), (10, "CHN303")]
