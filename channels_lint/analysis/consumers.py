@@ -55,7 +55,17 @@ class Consumers:
         for node in self.syntax.nodes(ast.ClassDef):
             local.setdefault(node.name, []).append(node)
 
+        # memoised per class: many same-named classes (``class C(B)`` again and again, as
+        # test modules write them) made the search exponential; a cycle resolves to nothing
+        resolved: dict[ast.ClassDef, Consumer | None] = {}
+
         def resolve(cls: ast.ClassDef, seen: frozenset[str]) -> Consumer | None:
+            if cls not in resolved:
+                resolved[cls] = None
+                resolved[cls] = resolve_bases(cls, seen)
+            return resolved[cls]
+
+        def resolve_bases(cls: ast.ClassDef, seen: frozenset[str]) -> Consumer | None:
             for base in cls.bases:
                 qualified = self.names.qualname(base)
                 if qualified in CONSUMER_BASES:
