@@ -144,7 +144,7 @@ websocket_urlpatterns = [
             edits, imports, unused, way = self._fix(route)
             yield self.violation(
                 route.pattern_node,
-                f"`path()` matches {shown(a, route)} literally, but it holds {', '.join(signs)}, so no client "
+                f"`path()` matches {shown(a, route)} literally, but it holds {_and(signs)}, so no client "
                 f"path matches it; {way}",
                 edits,
                 "Write the route for `re_path()` or with converters",
@@ -178,3 +178,8 @@ websocket_urlpatterns = [
             ReplaceWith(a.syntax.span(route.literal), new),
         )
         return edits, (("django.urls", "re_path"),), (("django.urls", "path"),), way
+
+
+def _and(words: list[str]) -> str:
+    """``a, b and c``."""
+    return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]

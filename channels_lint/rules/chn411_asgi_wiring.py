@@ -184,7 +184,7 @@ application = get_asgi_application()
             found = self._narrow_fallback(route)
             if found is not None:
                 yield found
-        if a.settings.channels_version >= HTTP_REQUIRED_SINCE and a.project.routes.serves_http:
+        if a.settings.channels_version >= HTTP_REQUIRED_SINCE:
             for router in a.routes.protocol_routers:
                 found = self._missing_http(router)
                 if found is not None:
@@ -274,6 +274,8 @@ application = get_asgi_application()
     def _missing_http(self, router: ProtocolRouter) -> Violation | None:
         a = self.analysis
         if router.channel_names or router.open or "http" in router.keys or not self._is_asgi_application(router.call):
+            return None
+        if not a.project.routes.serves_http:
             return None
         return self.violation(
             router.call,
