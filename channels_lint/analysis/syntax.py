@@ -2,6 +2,12 @@
 
 Built from one breadth-first walk of the module's :mod:`ast` tree; every other analyzer
 asks this one instead of walking ancestors itself.
+
+Code that can never run is not analysed: the dead branch of a constant test (``if True:
+... else: <dead>``, ``if 0: <dead>``, ``while False: <dead>``, ``x if 1 else <dead>``, as
+generated code writes them) is left out of the walk, so no node in it has a parent, a scope
+or a place in :meth:`Syntax.nodes`, and :func:`walk_scope` and :meth:`Syntax.walk` do not
+enter it.  Rules that walk a subtree themselves should use :meth:`Syntax.walk`.
 """
 
 from __future__ import annotations
@@ -43,7 +49,7 @@ class Syntax:
                 inner = {id(node.body)}
             else:
                 inner = ()
-            for child in ast.iter_child_nodes(node):
+            for child in live_children(node):
                 self.parents[child] = node
                 self._scopes[child] = node if id(child) in inner else scope
                 queue.append(child)
@@ -52,6 +58,18 @@ class Syntax:
     def nodes(self, kind: type) -> list:
         """All nodes of exactly this ``ast`` type, in breadth-first order."""
         return self._by_type.get(kind, [])
+
+    def is_live(self, node: ast.AST) -> bool:
+        """Whether ``node`` is in code that may run (not in a dead branch of a constant test)."""
+        return node is self.tree or node in self.parents
+
+    def walk(self, node: ast.AST) -> Iterator[ast.AST]:
+        """``ast.walk`` without the dead branches of constant tests (see the module docs)."""
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            yield current
+            stack.extend(live_children(current))
 
     def ancestors(self, node: ast.AST) -> Iterator[ast.AST]:
         parent = self.parents.get(node)
@@ -196,15 +214,40 @@ class Syntax:
         return " ".join(text.split())
 
 
+def constant_truth(test: ast.expr) -> bool | None:
+    """The truth of a constant test (``True``, ``0``, ``None``, ``"x"``, ``...``), else ``None``."""
+    if isinstance(test, ast.Constant):
+        try:
+            return bool(test.value)
+        except Exception:  # pragma: no cover - constants of the ast are plain values
+            return None
+    return None
+
+
+def live_children(node: ast.AST) -> list[ast.AST]:
+    """``ast.iter_child_nodes(node)`` less the branch a constant test never takes: the body of
+    ``if <falsy>:``/``while <falsy>:``, the ``else`` of ``if <truthy>:`` and the dead arm of a
+    conditional expression (``while True: ... else:`` stays: a ``break`` skips it, but its
+    reachability is not a constant fact)."""
+    if isinstance(node, (ast.If, ast.While, ast.IfExp)):
+        truth = constant_truth(node.test)
+        if truth is not None and not (isinstance(node, ast.While) and truth):
+            if isinstance(node, ast.IfExp):
+                return [node.test, node.body if truth else node.orelse]
+            return [node.test, *(node.body if truth else node.orelse)]
+    return list(ast.iter_child_nodes(node))
+
+
 def walk_scope(body: list[ast.stmt]) -> Iterator[ast.AST]:
-    """Nodes of a scope's body in source order, not entering nested functions or classes."""
+    """Nodes of a scope's body in source order, not entering nested functions or classes, nor
+    the dead branches of constant tests."""
     stack: list[ast.AST] = list(reversed(body))
     while stack:
         node = stack.pop()
         yield node
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda, ast.ClassDef)):
             continue
-        stack.extend(reversed(list(ast.iter_child_nodes(node))))
+        stack.extend(reversed(live_children(node)))
 
 
 def dotted(node: ast.expr | None) -> str | None:
