@@ -90,12 +90,17 @@ def test_route_kwargs_join_routes_across_modules_with_their_converters(tmp_path:
 
 def test_route_kwargs_of_several_routes_disagreeing(tmp_path: Path) -> None:
     routing = ROUTING.replace(
-        "]\n", '    re_path(r"^chat/(?P<room>\\w+)/$", consumers.ChatConsumer.as_asgi()),\n    path("lobby/", consumers.ChatConsumer.as_asgi(), {"room": "lobby"}),\n]\n'
+        "]\n",
+        '    re_path(r"^chat/(?P<room>\\w+)/$", consumers.ChatConsumer.as_asgi()),\n    path("lobby/", consumers.ChatConsumer.as_asgi(), {"room": "lobby"}),\n]\n',
     ).replace("from django.urls import path", "from django.urls import path, re_path")
     kwargs = index(tmp_path, {**FILES, "chat/routing.py": routing}).route_kwargs("ChatConsumer")
     room = kwargs["room"]
     assert room.converter is None  # the routes disagree
-    assert sorted((d.converter, d.regex) for d in room.definitions) == [("default", None), ("regex", "\\w+"), ("slug", "[-a-zA-Z0-9_]+")]
+    assert sorted((d.converter, d.regex) for d in room.definitions) == [
+        ("default", None),
+        ("regex", "\\w+"),
+        ("slug", "[-a-zA-Z0-9_]+"),
+    ]
     assert room.always
 
 
@@ -124,7 +129,9 @@ def test_analysis_sees_the_module_being_linted(tmp_path: Path) -> None:
 
     root = make_project(tmp_path, FILES)
     edited = ROUTING.replace("<slug:room>", "<int:room>")
-    analysis = ModuleAnalysis(ast.parse(edited), edited.splitlines(True), str(root / "chat/routing.py"), project=ProjectIndex(root))
+    analysis = ModuleAnalysis(
+        ast.parse(edited), edited.splitlines(True), str(root / "chat/routing.py"), project=ProjectIndex(root)
+    )
     assert analysis.routes.route_kwargs("ChatConsumer")["room"].converter == "int"
 
 
@@ -147,9 +154,9 @@ def test_kwarg_from_a_prefix_elsewhere_is_not_reported(tmp_path: Path) -> None:
 
 # ---------------------------------------------------------------------------- CHN410 across modules
 def test_include_in_a_list_another_module_routes(tmp_path: Path) -> None:
-    routing = ROUTING.replace(
-        "]\n", '    path("legacy/", include("legacy.routing")),\n]\n'
-    ).replace("from django.urls import path", "from django.urls import include, path")
+    routing = ROUTING.replace("]\n", '    path("legacy/", include("legacy.routing")),\n]\n').replace(
+        "from django.urls import path", "from django.urls import include, path"
+    )
     assert routing_findings(tmp_path, {**FILES, "chat/routing.py": routing}, "chat/routing.py") == [(8, "CHN410")]
     # the same list, routed by no URLRouter and not named for websockets: Django urlpatterns
     plain = routing.replace("websocket_urlpatterns", "urlpatterns")

@@ -199,7 +199,7 @@ def _compiled(regex: str) -> re.Pattern | None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return re.compile(regex)
-    except Exception:  # pragma: no cover - compile_error already said it compiles
+    except (re.error, RecursionError, OverflowError, ValueError, MemoryError):  # pragma: no cover - it compiled
         return None
 
 
@@ -221,7 +221,7 @@ def regex_as_route(regex: str, endpoint: bool) -> str | None:
     Literal text, escaped punctuation and named groups whose body is a string converter's
     regex translate (``(?P<room>[^/]+)`` -> ``<str:room>``); anything else (``\\d``, which
     also matches non-ASCII digits, alternations, classes) does not."""
-    body = regex[1:] if regex.startswith("^") else regex
+    body = regex.removeprefix("^")
     if endpoint and body.endswith("$") and not body.endswith("\\$"):
         body = body[:-1]
     elif not endpoint and body.endswith("$"):
@@ -347,7 +347,7 @@ def find_redos(regex: str, fullmatch: bool) -> ReDoS | None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             parsed = sre_parse.parse(regex)
-    except Exception:  # pragma: no cover - it compiled
+    except (re.error, RecursionError, OverflowError, ValueError, MemoryError):  # pragma: no cover - it compiled
         return None
     try:
         return _scan(list(parsed), fullmatch)
@@ -359,7 +359,7 @@ def _scan(items: list, tail_can_fail: bool) -> ReDoS | None:
     for index, (op, av) in enumerate(items):
         after = tail_can_fail or any(_can_fail(item) for item in items[index + 1 :])
         if op in (sre.MAX_REPEAT, sre.MIN_REPEAT):
-            low, high, body = av
+            _, high, body = av
             if high == sre.MAXREPEAT and after:
                 found = _ambiguous(list(body))
                 if found is not None:
@@ -392,7 +392,7 @@ def _can_fail(item) -> bool:
 def _min_width(item) -> int:
     try:
         return sre_parse.SubPattern(sre_parse.State(), [item]).getwidth()[0]
-    except Exception:  # pragma: no cover - defensive
+    except (re.error, RecursionError, OverflowError, ValueError, TypeError):  # pragma: no cover - defensive
         return 1
 
 
@@ -452,7 +452,7 @@ def _repeated_set(op, av, unbounded: bool) -> frozenset[str] | None:
     """The set of a repeat of one character class (``\\w+``, ``[a-z]*``, ``(?:x)+``)."""
     if op not in (sre.MAX_REPEAT, sre.MIN_REPEAT):
         return None
-    low, high, body = av
+    _, high, body = av
     if unbounded and high != sre.MAXREPEAT:
         return None
     inner = _unwrap(list(body))
@@ -522,4 +522,4 @@ def _pick(chars: frozenset[str] | set[str]) -> str:
         if preferred in chars:
             return preferred
     printable = sorted(c for c in chars if c.isprintable() and not c.isspace())
-    return printable[0] if printable else sorted(chars)[0]
+    return printable[0] if printable else min(chars)

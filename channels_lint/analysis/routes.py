@@ -284,7 +284,7 @@ class Routes:
             target_node = call.args[1] if len(call.args) > 1 else _keyword(call, "view")
             defaults_node = call.args[2] if len(call.args) > 2 else _keyword(call, "kwargs")
             pattern = self.constant_string(pattern_node)
-            literal = pattern_node if _plain_string(pattern_node) else None
+            literal = pattern_node if isinstance(pattern_node, ast.Constant) and isinstance(pattern_node.value, str) else None
             parent = self.syntax.parents.get(call)
             container = parent if isinstance(parent, (ast.List, ast.Tuple)) else None
             found.append(
@@ -551,7 +551,7 @@ class Routes:
     def _name_entries(self, name: ast.Name, depth: int) -> Entries:
         """Everything any binding or in-place extension of ``name`` in its scope puts in the list."""
         if name.id in self.names.imports:
-            return Entries((), (self.names.qualname(name),), True)
+            return Entries((), (self.names.qualname(name) or name.id,), True)
         scope = self.syntax.enclosing_scope(name)
         if name.id not in self.names.local_names(scope) and scope is not self.syntax.tree:
             scope = self.syntax.tree  # a module-level list read in a function
@@ -569,14 +569,18 @@ class Routes:
                     bound = True
                     result = _join(result, self.entries(binder.value, depth + 1))
             elif isinstance(binder, (ast.For, ast.AsyncFor, ast.With, ast.AsyncWith, ast.NamedExpr)):
-                targets = [getattr(binder, "target", None)] + [getattr(i, "optional_vars", None) for i in getattr(binder, "items", [])]
+                targets = [getattr(binder, "target", None)] + [
+                    getattr(i, "optional_vars", None) for i in getattr(binder, "items", [])
+                ]
                 if any(t is not None and name.id in {n.id for n in ast.walk(t) if isinstance(n, ast.Name)} for t in targets):
                     result = Entries(result.items, result.references, False)
         for load in self.names.loads_by_name[0].get(name.id, ()):
             if self.syntax.enclosing_scope(load) is not scope and scope is not self.syntax.tree:
                 continue
             parent = self.syntax.parents.get(load)
-            call = self.syntax.parents.get(parent) if isinstance(parent, ast.Attribute) else None
+            if not isinstance(parent, ast.Attribute):
+                continue
+            call = self.syntax.parents.get(parent)
             if not isinstance(call, ast.Call) or call.func is not parent:
                 continue
             if parent.attr == "extend" and len(call.args) == 1:
@@ -743,11 +747,7 @@ class Routes:
                 name = _last(node.value)
                 if name and id(use) not in routed_inners:
                     unrouted.add(name)
-        subclassed = {
-            base
-            for cls in self.syntax.nodes(ast.ClassDef)
-            for base in filter(None, (_last(b) for b in cls.bases))
-        }
+        subclassed = {base for cls in self.syntax.nodes(ast.ClassDef) for base in filter(None, (_last(b) for b in cls.bases))}
         return ModuleRouting(
             path=self.path,
             module=module,
@@ -875,17 +875,15 @@ def _is_test_path(path: str | None) -> bool:
     if not path:
         return False
     parts = path.replace("\\", "/").split("/")
-    return any(p in ("tests", "test") for p in parts[:-1]) or parts[-1].startswith("test") or parts[-1] in ("conftest.py", "tests.py")
+    return (
+        any(p in ("tests", "test") for p in parts[:-1])
+        or parts[-1].startswith("test")
+        or parts[-1] in ("conftest.py", "tests.py")
+    )
 
 
 def _keyword(call: ast.Call, name: str) -> ast.expr | None:
     return next((k.value for k in call.keywords if k.arg == name), None)
-
-
-def _plain_string(node: ast.expr | None) -> bool:
-    """A single string literal (not an f-string, not implicitly concatenated pieces with
-    different prefixes: ``ast`` cannot tell those apart, the fix checks the source text)."""
-    return isinstance(node, ast.Constant) and isinstance(node.value, str)
 
 
 def _last(node: ast.expr) -> str | None:

@@ -101,7 +101,7 @@ class ProjectRoutes:
             if tree is None:
                 continue
             analysis = ModuleAnalysis(tree, text.splitlines(keepends=True), str(path), project=EMPTY)
-            found[analysis.path] = analysis.routes.summary(self.module_name(path), _is_test_path(str(path)))
+            found[analysis.path or str(path)] = analysis.routes.summary(self.module_name(path), _is_test_path(str(path)))
         return found
 
     def _with_live(self, live: ModuleRouting | None) -> list[ModuleRouting]:
@@ -287,7 +287,9 @@ class ProjectRoutes:
             for node in ast.walk(tree):
                 if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
                     targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-                    if any(isinstance(t, ast.Name) and t.id == "INSTALLED_APPS" for t in targets) and _holds(node.value, "daphne"):
+                    if any(isinstance(t, ast.Name) and t.id == "INSTALLED_APPS" for t in targets) and _holds(
+                        node.value, "daphne"
+                    ):
                         return True
                 elif (
                     isinstance(node, ast.Call)

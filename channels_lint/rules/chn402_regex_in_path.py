@@ -144,8 +144,7 @@ websocket_urlpatterns = [
             edits, imports, unused, way = self._fix(route)
             yield self.violation(
                 route.pattern_node,
-                f"`path()` matches {shown(a, route)} literally, but it holds {_and(signs)}, so no client "
-                f"path matches it; {way}",
+                f"`path()` matches {shown(a, route)} literally, but it holds {_and(signs)}, so no client path matches it; {way}",
                 edits,
                 "Write the route for `re_path()` or with converters",
                 imports,

@@ -9,7 +9,6 @@ from channels_lint.analysis.facts import AS_ASGI_SINCE
 from channels_lint.analysis.routes import TargetKind
 from channels_lint.diagnostics import Applicability, CallMethod, ReplaceWith, Violation
 from channels_lint.rules.base import Invalid, Rule
-from channels_lint.rules.routing import MARKERS
 
 
 class MissingAsAsgi(Rule):
@@ -241,7 +240,12 @@ websocket_urlpatterns = [path("ws/chat/", ChatConsumer())]  # error
         )
         edits = ()
         target = route.target if route is not None else None
-        if target is not None and target.in_place and not target.wrappers and target.node.end_lineno == call.func.value.end_lineno:
+        if (
+            target is not None
+            and target.in_place
+            and not target.wrappers
+            and target.node.end_lineno == call.func.value.end_lineno
+        ):
             text = self._route_text(call.func.value)
             if text is not None:
                 if target.kind is TargetKind.AS_ASGI and not call.args and not call.keywords:

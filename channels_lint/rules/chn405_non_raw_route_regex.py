@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from channels_lint.diagnostics import Applicability, ReplaceWith, Violation
 from channels_lint.rules.base import Invalid, Rule
-from channels_lint.rules.routing import MARKERS, literal_for, literal_source, split_literal
+from channels_lint.rules.routing import literal_for, literal_source, split_literal
 
 #: Characters after a backslash that make a string escape (Python language reference,
 #: "String and Bytes literals"); any other ``\\x`` is kept as written, with a warning.

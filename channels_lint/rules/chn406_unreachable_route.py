@@ -172,7 +172,7 @@ websocket_urlpatterns = [
                 edits = (ReplaceWith(a.syntax.span(route.literal), new),)
         return self.violation(
             route.pattern_node,
-            f"the route {shown(a, route)} starts with `/`, but URLRouter strips leading slashes before matching, "
+            f"the route {shown(a, route)} starts with `/`, but the leading `/` is stripped from the path before routes are matched, "
             "so it never matches; drop the leading `/`",
             edits,
             "Drop the leading `/`",
@@ -198,7 +198,7 @@ websocket_urlpatterns = [
             why = "its regex ends with `$`, so no path is left for the nested routes"
             way = "drop the `$`"
             if text is not None:
-                new = proven(rewrite_body(text, lambda b: b[:-1] if b.endswith("$") else b), route.pattern[:-1])
+                new = proven(rewrite_body(text, lambda b: b.removesuffix("$")), route.pattern[:-1])
                 if new is not None:
                     edits = (ReplaceWith(a.syntax.span(route.literal), new),)
         elif route.kind is RouteKind.PATH and target.wrappers:
@@ -207,7 +207,10 @@ websocket_urlpatterns = [
             if text is not None and not regexes.route_parameters(route.pattern):
                 new = literal_for("^" + re.escape(route.pattern), text, raw=True)
                 if new is not None:
-                    edits = (ReplaceWith(a.syntax.span(route.call.func), "re_path"), ReplaceWith(a.syntax.span(route.literal), new))
+                    edits = (
+                        ReplaceWith(a.syntax.span(route.call.func), "re_path"),
+                        ReplaceWith(a.syntax.span(route.literal), new),
+                    )
                     imports = (("django.urls", "re_path"),)
         else:
             return None
@@ -259,7 +262,7 @@ websocket_urlpatterns = [
 def _drop_slash(body: str, regex: bool) -> str:
     """The literal's body without its leading slash (after ``^``/``\\A`` for a regex)."""
     if not regex:
-        return body[1:] if body.startswith("/") else body
+        return body.removeprefix("/")
     flags = re.match(r"^\(\?[aiLmsux]+\)", body)
     head = flags.group() if flags else ""
     rest = body[len(head) :]

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from channels_lint.analysis import regexes
 from channels_lint.diagnostics import Violation
 from channels_lint.rules.base import Invalid, Rule
-from channels_lint.rules.routing import MARKERS, anchored_end, anchored_start, regex_body, shown
+from channels_lint.rules.routing import anchored_end, anchored_start, regex_body, shown
 
 
 class UnanchoredRouteRegex(Rule):
@@ -135,4 +135,3 @@ def _top_level_alternation(regex: str) -> bool:
             return True
         index += 1
     return False
-

@@ -196,9 +196,7 @@ application = get_asgi_application()
         setup = a.routes.setup_statement
         if setup is None:
             return
-        call = next(
-            n for n in walk_scope([setup]) if isinstance(n, ast.Call) and a.names.qualname(n.func) in DJANGO_SETUP_CALLS
-        )
+        call = next(n for n in walk_scope([setup]) if isinstance(n, ast.Call) and a.names.qualname(n.func) in DJANGO_SETUP_CALLS)
         setup_call = f"{a.syntax.source(call.func)}()"
         routes = a.project.routes
         module = routes.module_name(a.path)
@@ -266,7 +264,7 @@ application = get_asgi_application()
         return self.violation(
             route.pattern_node,
             f"Django's ASGI application is routed with {shown(a, route)}, which matches only the path "
-            f"`/{converted}`, so every other HTTP path fails with ValueError; route it last with `re_path(r\"\")`, "
+            f'`/{converted}`, so every other HTTP path fails with ValueError; route it last with `re_path(r"")`, '
             "a catch-all",
         )
 
@@ -279,9 +277,9 @@ application = get_asgi_application()
             return None
         return self.violation(
             router.call,
-            "this `ProtocolTypeRouter` is the ASGI application and has no `\"http\"` entry, so on Channels 4 every "
+            'this `ProtocolTypeRouter` is the ASGI application and has no `"http"` entry, so on Channels 4 every '
             "HTTP request fails (runserver serves HTTP through it: daphne is in INSTALLED_APPS); add "
-            "`\"http\": get_asgi_application()`",
+            '`"http": get_asgi_application()`',
         )
 
     def _is_asgi_application(self, call: ast.Call) -> bool:
