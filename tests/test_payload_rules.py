@@ -174,6 +174,22 @@ def test_runtime_mixins_are_read_from_the_runtime_package(tmp_path: Path) -> Non
     assert codes(root, "app/sender.py") == [(8, "CHN205")]
 
 
+def test_a_project_without_any_consumer_in_sight_keeps_chn205_silent(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        {
+            "app/tasks.py": """
+                from asgiref.sync import async_to_sync
+                from channels.layers import get_channel_layer
+
+                def notify():
+                    async_to_sync(get_channel_layer().group_send)("g", {"type": "news.item"})
+            """
+        },
+    )
+    assert codes(root, "app/tasks.py") == []
+
+
 def test_without_a_project_chn205_is_silent() -> None:
     assert [code for _, code in [(v.line, v.code) for v in lint_snippet(SENDER, select=CODES)]] == []
 

@@ -153,6 +153,8 @@ def handler_exists(a: ModuleAnalysis, name: str) -> bool | None:
     project = a.project
     if project.root is None or not project.complete:
         return None
+    if not a.consumers.by_class and not project.consumers:
+        return None  # no consumer in sight: the receivers live where the index cannot see
     handlers = project.consumer_handlers
     if not handlers.readable or not _module_readable(a):
         return None
