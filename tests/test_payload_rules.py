@@ -433,3 +433,23 @@ def test_every_payload_message_is_one_line(tmp_path: Path) -> None:
         for case in rule.invalid:
             for violation in lint_snippet(case.source, select=[code]):
                 assert "\n" not in violation.message and violation.message[0].islower() or violation.message[0] in '`"', violation
+
+
+def test_chn206_owns_a_sync_encode_json_chn108_cannot_see() -> None:
+    """Defined on a websocket consumer base (whose Channels methods have no encode_json, so
+    CHN108 passes it by) and inherited by an async JSON consumer."""
+    source = textwrap.dedent(
+        """
+        import json
+        from channels.generic.websocket import AsyncJsonWebsocketConsumer, AsyncWebsocketConsumer
+
+        class Base(AsyncWebsocketConsumer):
+            @classmethod
+            def encode_json(cls, content):
+                return json.dumps(content)
+
+        class Feed(Base, AsyncJsonWebsocketConsumer):
+            pass
+        """
+    )
+    assert [(v.line, v.code) for v in lint_snippet(source, select=["CHN108", "CHN206"])] == [(7, "CHN206")]

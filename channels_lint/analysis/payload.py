@@ -457,12 +457,24 @@ class Payloads:
         cache[consumer.node] = frozenset(methods) if methods is not None else None
         return cache[consumer.node]
 
+    def json_base(self, consumer) -> str | None:
+        """The Channels JSON consumer class in the consumer's bases (``consumer.base`` names
+        the first Channels base found, which for ``class C(Base, AsyncJsonWebsocketConsumer)``
+        with ``Base`` a websocket consumer is not the JSON one), else ``None``."""
+        if consumer.base in JSON_CONSUMER_BASES:
+            return consumer.base
+        for klass in self.names.local_mro(consumer.node):
+            for base in klass.bases:
+                if self.names.qualname(base) in JSON_CONSUMER_BASES:
+                    return self.names.qualname(base)
+        return None
+
     # ------------------------------------------------------------------ JSON encoders
     def encodes_plainly(self, consumer) -> bool:
         """Whether ``send_json`` of this consumer encodes with Channels' plain
         ``json.dumps``: a JSON consumer whose classes, all known, define neither
         ``encode_json`` nor ``send_json`` (docs/semantics.md §2.4)."""
-        if consumer.base not in JSON_CONSUMER_BASES:
+        if self.json_base(consumer) is None:
             return False
         methods = self.consumer_methods(consumer)
         return methods is not None and not methods & {"encode_json", "send_json"}

@@ -6,7 +6,6 @@ import ast
 from collections.abc import Iterator
 
 from channels_lint.analysis import Consumer, dotted
-from channels_lint.analysis.facts import JSON_CONSUMER_BASES
 from channels_lint.diagnostics import Violation
 from channels_lint.rules.base import Invalid, Rule
 
@@ -167,7 +166,7 @@ class Loose(AsyncJsonWebsocketConsumer):
         a = self.analysis
         reported: set[tuple[int, str]] = set()
         for consumer in a.consumers.by_class.values():
-            if consumer.base not in JSON_CONSUMER_BASES:
+            if a.payloads.json_base(consumer) is None:
                 continue
             for hook in _HOOKS:
                 found = self._definition(consumer, hook)
@@ -233,8 +232,9 @@ class Loose(AsyncJsonWebsocketConsumer):
                     f"take `(cls, {_HOOKS[hook]})` as a classmethod"
                 ),
             )
-        if klass in a.consumers.by_class:
-            return  # a consumer's own method: CHN108 reports its kind
+        owner = a.consumers.by_class.get(klass)
+        if owner is not None and hook in owner.channels_methods:
+            return  # a JSON consumer's own method: CHN108 reports its kind
         if consumer.is_async and isinstance(statement, ast.FunctionDef) and not self._returns_awaitable(statement):
             yield (
                 statement,
