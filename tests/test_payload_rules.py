@@ -66,6 +66,25 @@ def test_a_handler_in_another_module_counts(tmp_path: Path) -> None:
     assert codes(root, "app/sender.py") == []
 
 
+def test_a_handler_assigned_in_a_class_body_counts(tmp_path: Path) -> None:
+    root = project(
+        tmp_path,
+        {
+            "app/sender.py": SENDER,
+            "app/receiver.py": """
+                from channels.generic.websocket import AsyncWebsocketConsumer
+
+                async def forward(self, event):
+                    await self.send(text_data=event["text"])
+
+                class Receiver(AsyncWebsocketConsumer):
+                    news_item = forward
+            """,
+        },
+    )
+    assert codes(root, "app/sender.py") == []
+
+
 def test_no_handler_anywhere_is_reported_and_a_module_function_does_not_count(tmp_path: Path) -> None:
     root = project(
         tmp_path,

@@ -315,7 +315,7 @@ class ProjectIndex:
                     readable &= not current.opaque
                     for method in current.methods:
                         defined_in.setdefault(method, set()).add(current.path)
-                        if current.path not in runtime_paths:
+                        if current.path not in runtime_paths and method in current.functions:
                             pairs = definitions.setdefault(method, [])
                             if (current.path, current.functions[method]) not in pairs:
                                 pairs.append((current.path, current.functions[method]))
@@ -417,7 +417,15 @@ def _handler_records(tree: ast.Module, lines: list[str], path: str) -> list[_Han
         )
         opaque = not transparent or bool(functions.keys() & {"__getattr__", "__getattribute__"})
         bases = tuple(names.qualname(base) or "?" for base in node.bases)
-        found.append(_HandlerRecord(node.name, path, bases, frozenset(functions), opaque, functions))
+        # `chat_message = handle_chat` in the class body defines a handler too
+        assigned = {
+            target.id
+            for statement in node.body
+            if isinstance(statement, (ast.Assign, ast.AnnAssign))
+            for target in (statement.targets if isinstance(statement, ast.Assign) else [statement.target])
+            if isinstance(target, ast.Name)
+        }
+        found.append(_HandlerRecord(node.name, path, bases, frozenset(functions) | assigned, opaque, functions))
     return found
 
 

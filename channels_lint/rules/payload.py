@@ -150,6 +150,8 @@ def handler_exists(a: ModuleAnalysis, name: str) -> bool | None:
     for consumer in a.consumers.by_class.values():
         if name in a.names.class_methods(consumer.node) or name in consumer.inherited:
             return True
+        if name in _assigned(a, consumer.node):
+            return True
     project = a.project
     if project.root is None or not project.complete:
         return None
@@ -206,6 +208,8 @@ def project_handlers(
         return None
     found: list[tuple[ModuleAnalysis, ast.FunctionDef | ast.AsyncFunctionDef]] = []
     for consumer in a.consumers.by_class.values():
+        if name in _assigned(a, consumer.node):
+            return None  # `handler = function`: not a method whose code is read here
         method = a.names.class_methods(consumer.node).get(name)
         if method is not None and all(method is not m for _, m in found):
             found.append((a, method))
@@ -219,3 +223,15 @@ def project_handlers(
             return None
         found.append((analysis, node))
     return found or None
+
+
+def _assigned(a: ModuleAnalysis, cls: ast.ClassDef) -> frozenset[str]:
+    """Names the class and its local bases assign in their bodies (``chat_message = f``)."""
+    return frozenset(
+        target.id
+        for klass in a.names.local_mro(cls)
+        for statement in klass.body
+        if isinstance(statement, (ast.Assign, ast.AnnAssign))
+        for target in (statement.targets if isinstance(statement, ast.Assign) else [statement.target])
+        if isinstance(target, ast.Name)
+    )
