@@ -1,1 +1,6 @@
-"""LibCST codemod commands (``python -m libcst.tool codemod channels_lint_fix.ApplyChannelsLintFixes``)."""
+"""A checkout-only shim: the codemods live in :mod:`channels_lint.codemods`.
+
+This folder is not installed (``pyproject.toml`` installs ``channels_lint*`` only), so a
+project's own ``codemods`` package never collides with it.  From a checkout of this
+repository, ``modules: ['codemods']`` in ``.libcst.codemod.yaml`` still finds the command.
+"""

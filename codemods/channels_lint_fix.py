@@ -1,10 +1,5 @@
-"""``python -m libcst.tool codemod channels_lint_fix.ApplyChannelsLintFixes PATH``.
+"""Checkout-only shim for :mod:`channels_lint.codemods.channels_lint_fix` (not installed)."""
 
-The command is :class:`channels_lint.fixes.ApplyChannelsLintFixes`, the same code that
-``channels-lint fix`` runs; this module only exposes it where LibCST's tool looks for
-codemods (list ``codemods`` under ``modules:`` in ``.libcst.codemod.yaml``).
-"""
-
-from channels_lint.fixes import ApplyChannelsLintFixes
+from channels_lint.codemods.channels_lint_fix import ApplyChannelsLintFixes
 
 __all__ = ["ApplyChannelsLintFixes"]

@@ -23,7 +23,9 @@ from channels.middleware import BaseMiddleware
 
 from .helpers import clients, fix_snippet, found, load_module, probed
 
-pytestmark = pytest.mark.behaviour
+#: Channels' async consumers close stale database connections around each message
+#: (``aclose_old_connections``), which pytest-django allows only in database tests.
+pytestmark = [pytest.mark.behaviour, pytest.mark.django_db(transaction=True)]
 
 
 class _Echo(AsyncJsonWebsocketConsumer):
