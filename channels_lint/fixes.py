@@ -8,13 +8,23 @@ columns to characters).  Comments, formatting, encoding and line endings are kep
 
 Every result is proven before it is returned: the output parses, re-linting it shows fewer
 findings of every code a fix claimed to fix, and passes repeat until nothing fixable is left
-(so a second run changes nothing).
+(so a second run changes nothing).  When a pass cannot be proven, its fixes are tried one by
+one: the ones that prove are applied and each one that does not is *refused* (reported in
+:attr:`FixResult.refused`), so one bad edit never costs a file its other fixes.  A fix that
+would rewrite a line whose ``# noqa`` silences the finding's code is refused too.
+
+Untouched bytes stay untouched: where LibCST's printer changes whitespace outside the edited
+spans (a form feed starting a line, the last ``\r`` of a CR-only file), the original
+whitespace is spliced back before the pass is proven; the text is decoded and encoded with
+the file's own encoding (BOM kept; latin-1 when flake8 would fall back to it).
 """
 
 from __future__ import annotations
 
 import argparse
 import ast
+import difflib
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
@@ -46,12 +56,21 @@ from channels_lint.diagnostics import (
     Violation,
     WrapIn,
 )
-from channels_lint.engine import Source, lint, lint_bytes, selected_rules
+from channels_lint.engine import Source, _noqa_lines, is_suppressed, lint, lint_bytes, selected_rules, split_lines
 from channels_lint.project import ProjectIndex, find_root, project_settings
 from channels_lint.rules import Rule
 
 #: Fix passes before giving up; each pass re-lints the previous pass's output.
 MAX_PASSES = 5
+#: The largest module ``fix`` rewrites, in characters.  LibCST costs about 0.6 ms and 30 KB
+#: per line, so a larger file is left unchanged with a note instead of taking minutes and
+#: gigabytes (``check`` still reports its findings up to ``engine.MAX_SOURCE_CHARS``).
+MAX_FIX_CHARS = 1_000_000
+#: Leading whitespace up to a line's last form feed (Python resets the column there).
+_FORM_FEED_INDENT = re.compile(r"[ \t\f]*\f")
+#: Edits whose rewrite only prefixes their node's first line (a ``# noqa`` further down the
+#: node does not stop them).
+_FIRST_LINE_EDITS: tuple[type[Edit], ...] = (MakeAsync, AddDecorator)
 
 
 class FixError(Exception):
@@ -100,7 +119,12 @@ class ApplyChannelsLintFixes(VisitorBasedCodemodCommand):
         self.settings: Settings = project_settings(root, options.django_version, options.channels_version, options.orm_style)
         self.project = ProjectIndex.for_path(self.path)
         self.applied: list[Violation] = []
+        #: Fixes not applied, with why: their pass could not be proven with them, or they
+        #: would rewrite a line whose ``# noqa`` silences their code.
+        self.refused: list[tuple[Violation, str]] = []
         self._edits: dict[Span, list[Edit]] = {}
+        #: Columns LibCST does not see at the start of lines (a form feed in the indentation).
+        self._shift: dict[int, int] = {}
         #: Lint results by source text: a pass never lints text already linted.
         self._linted: dict[str, list[Violation]] = {}
         #: How many times this command ran the engine (one per pass plus the final proof).
@@ -116,30 +140,135 @@ class ApplyChannelsLintFixes(VisitorBasedCodemodCommand):
     # ------------------------------------------------------------------ passes
     def transform_module(self, tree: cst.Module) -> cst.Module:
         """Fix until nothing fixable is left, proving every pass (see module docs)."""
+        text = self.transform_text(tree.code, tree)
+        return tree if text == tree.code else cst.parse_module(text)
+
+    def transform_text(self, text: str, tree: cst.Module | None = None) -> str:
+        """The fixed text of ``text`` (the file's own text; ``tree``: LibCST's parse of it, if
+        the caller has one).  LibCST's rendering of even an unchanged tree may lose
+        whitespace (a form feed starting a line), which is put back after every pass.
+
+        Raises:
+            FixError: fixes did not settle; ``libcst.ParserSyntaxError``: LibCST cannot parse it.
+        """
+        refused_keys: set[tuple[str, str]] = set()
+        if tree is None:
+            tree = self._parse(text)
         for _ in range(MAX_PASSES):
-            before = self._lint(tree.code)
-            todo = fixable(before, self.unsafe_fixes)
+            before = self._lint(text)
+            todo = []
+            for violation in fixable(before, self.unsafe_fixes):
+                if _key(violation) in refused_keys:
+                    continue
+                reason = self._noqa_reason(text, violation)
+                if reason is not None:
+                    refused_keys.add(_key(violation))
+                    self.refused.append((violation, reason))
+                    continue
+                todo.append(violation)
             if not todo:
-                return tree
-            self._edits = defaultdict(list)
-            for violation in todo:
-                for edit in violation.fix.edits:
-                    if edit not in self._edits[edit.span]:
-                        self._edits[edit.span].append(edit)
-                for module, name in violation.fix.imports:
-                    AddImportsVisitor.add_needed_import(self.context, module, name)
-                for module, name in violation.fix.unused_imports:
-                    RemoveImportsVisitor.remove_unused_import(self.context, module, name)
-            new = super().transform_module(tree)
-            if self._edits:
-                unmatched = ", ".join(f"{type(e).__name__} at {span}" for span, edits in self._edits.items() for e in edits)
-                raise FixError(f"internal error: no node at the span of {unmatched} (please report it)")
-            self._prove(tree, new, before, todo)
-            self.applied.extend(todo)
-            if new.code == tree.code:
-                return tree
-            tree = new
+                return text
+            try:
+                (new, new_text), applied = self._pass(tree, text, before, todo), todo
+            except FixError as error:
+                (new, new_text), applied = self._pass_each(tree, text, before, todo, error)
+                refused_keys.update(_key(v) for v, _ in self.refused)
+                if not applied:
+                    return text
+            self.applied.extend(applied)
+            if new_text == text:
+                return text
+            tree, text = new, new_text
         raise FixError(f"fixes did not settle after {MAX_PASSES} passes")
+
+    def _pass(self, tree: cst.Module, text: str, before: list[Violation], todo: list[Violation]) -> tuple[cst.Module, str]:
+        """Apply ``todo``'s edits to ``tree`` (parsed from ``text``) in one LibCST pass and
+        prove the result; the new tree and text.
+
+        Raises:
+            FixError: an edit matched no node or could not be applied, or the result does
+                not compile or does not remove what the fixes claimed.
+        """
+        self.context.scratch.pop(AddImportsVisitor.CONTEXT_KEY, None)
+        self.context.scratch.pop(RemoveImportsVisitor.CONTEXT_KEY, None)
+        self._edits = defaultdict(list)
+        for violation in todo:
+            for edit in violation.fix.edits:
+                if edit not in self._edits[edit.span]:
+                    self._edits[edit.span].append(edit)
+            for module, name in violation.fix.imports:
+                AddImportsVisitor.add_needed_import(self.context, module, name)
+            for module, name in violation.fix.unused_imports:
+                RemoveImportsVisitor.remove_unused_import(self.context, module, name)
+        spans = list(self._edits)
+        try:
+            new = super().transform_module(tree)
+        except (cst.CSTValidationError, cst.ParserSyntaxError, TypeError, ValueError) as error:
+            raise FixError(f"the rewrite failed: {error}") from error
+        if self._edits:
+            unmatched = ", ".join(f"{type(e).__name__} at {span}" for span, edits in self._edits.items() for e in edits)
+            raise FixError(f"internal error: no node at the span of {unmatched} (please report it)")
+        kept = keep_untouched_whitespace(text, new.code, spans)
+        self._prove(text, kept, before, todo)
+        if kept != new.code:
+            try:
+                new = self._parse(kept)
+            except cst.ParserSyntaxError as error:  # pragma: no cover - whitespace put back where it was
+                raise FixError(f"could not keep the original whitespace: {error}") from error
+        return new, kept
+
+    def _parse(self, text: str) -> cst.Module:
+        """LibCST's parse of ``text``.  LibCST's tokenizer rejects a form feed in a line's
+        indentation, where Python resets the column to 0 (language reference, "Indentation"):
+        that prefix is left out of what LibCST sees, and positions on those lines are shifted
+        back by its length (:meth:`_span`); the prefix itself is put back as untouched
+        whitespace.
+
+        Raises:
+            libcst.ParserSyntaxError: LibCST cannot parse it.
+        """
+        self._shift = {}
+        if "\f" in text:
+            lines = split_lines(text)
+            for number, line in enumerate(lines, 1):
+                match = _FORM_FEED_INDENT.match(line)
+                if match:
+                    self._shift[number] = match.end()
+                    lines[number - 1] = line[match.end() :]
+            text = "".join(lines)
+        return cst.parse_module(text)
+
+    def _pass_each(
+        self, tree: cst.Module, text: str, before: list[Violation], todo: list[Violation], error: FixError
+    ) -> tuple[tuple[cst.Module, str], list[Violation]]:
+        """The pass failed with ``error``: keep each fix that proves together with those
+        kept before it, refuse the others (at most one pass per fix)."""
+        if len(todo) == 1:
+            self.refused.append((todo[0], str(error)))
+            return (tree, text), []
+        kept: list[Violation] = []
+        result = (tree, text)
+        for violation in todo:
+            try:
+                result = self._pass(tree, text, before, [*kept, violation])
+                kept.append(violation)
+            except FixError as refusal:
+                self.refused.append((violation, str(refusal)))
+        return result, kept
+
+    def _noqa_reason(self, code: str, violation: Violation) -> str | None:
+        """Why ``violation``'s fix may not be applied: it rewrites a line whose ``# noqa``
+        silences the finding's code (``None`` when it rewrites none)."""
+        if "noqa" not in code:
+            return None
+        lines = split_lines(code)
+        noqa_line = _noqa_lines(lines)
+        for edit in violation.fix.edits:
+            last = edit.span[0] if isinstance(edit, _FIRST_LINE_EDITS) else edit.span[2]
+            for line in range(edit.span[0], last + 1):
+                if is_suppressed(Violation(violation.code, line, 0, ""), noqa_line):
+                    return f"line {line} has a # noqa for {violation.code}: it is never rewritten"
+        return None
 
     def seed(self, code: str, violations: list[Violation]) -> None:
         """Record that ``code`` lints to ``violations`` (the caller already linted it)."""
@@ -153,19 +282,19 @@ class ApplyChannelsLintFixes(VisitorBasedCodemodCommand):
             )
         return self._linted[code]
 
-    def _prove(self, old: cst.Module, new: cst.Module, before: list[Violation], applied: list[Violation]) -> None:
+    def _prove(self, old: str, new: str, before: list[Violation], applied: list[Violation]) -> None:
         # compile(), not just ast.parse(): `await` outside an async function parses but
         # does not compile.  Code that did not compile before is only required to parse.
         try:
-            compile(old.code, "<before>", "exec", dont_inherit=True)
+            compile(old, "<before>", "exec", dont_inherit=True)
             check = lambda code: compile(code, "<fixed>", "exec", dont_inherit=True)
         except (SyntaxError, ValueError):
             check = ast.parse
         try:
-            check(new.code)
+            check(new)
         except (SyntaxError, ValueError) as error:
             raise FixError(f"fixed code does not compile: {error}") from error
-        after = Counter(v.code for v in self._lint(new.code))
+        after = Counter(v.code for v in self._lint(new))
         counts_before = Counter(v.code for v in before)
         for code, count in Counter(v.code for v in applied).items():
             if after[code] > counts_before[code] - count:
@@ -174,6 +303,8 @@ class ApplyChannelsLintFixes(VisitorBasedCodemodCommand):
     # ------------------------------------------------------------------ rewriting
     def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:
         updated_node = _parenthesize_await(super().on_leave(original_node, updated_node))
+        if isinstance(original_node, cst.Await):
+            updated_node = _merge_awaits(original_node, updated_node)
         if not self._edits:
             return updated_node
         if isinstance(original_node, cst.SimpleStatementLine):
@@ -195,7 +326,8 @@ class ApplyChannelsLintFixes(VisitorBasedCodemodCommand):
         position = self.get_metadata(PositionProvider, node, None)
         if position is None:
             return None
-        return (position.start.line, position.start.column, position.end.line, position.end.column)
+        start, end = position.start, position.end
+        return (start.line, start.column + self._shift.get(start.line, 0), end.line, end.column + self._shift.get(end.line, 0))
 
     def _take(self, span: Span | None, kinds: tuple[type, ...]) -> list[Edit]:
         """Remove and return the edits at ``span`` whose rewrite applies to nodes of ``kinds``
@@ -336,6 +468,71 @@ def _expect(node: cst.CSTNode, kind: type, edit: Edit):
     return node
 
 
+def _merge_awaits(original: cst.Await, updated: cst.CSTNode) -> cst.CSTNode:
+    """An edit that awaits an expression the code already awaits (``await
+    async_to_sync(f)(x)`` -> ``await f(x)``, not ``await await f(x)``): one ``await``."""
+    if not (isinstance(updated, cst.Await) and isinstance(updated.expression, cst.Await)):
+        return updated
+    if isinstance(original.expression, cst.Await):
+        return updated  # the code's own ``await await x`` stays as written
+    inner = updated.expression
+    expression = inner.expression
+    if inner.lpar and not expression.lpar:
+        expression = expression.with_changes(lpar=inner.lpar, rpar=inner.rpar)
+    return updated.with_changes(expression=expression)
+
+
+def keep_untouched_whitespace(original: str, printed: str, spans: Collection[Span] = ()) -> str:
+    """``printed`` with the whitespace of ``original`` put back where the printer deleted or
+    changed it outside the edited ``spans`` (a form feed starting a line, the final ``\r`` of
+    a CR-only file).  Whitespace the rewrite *inserts* (a blank line after added imports) and
+    every non-blank change stay as printed."""
+    if original == printed:
+        return printed
+    before, after = split_lines(original), split_lines(printed)
+    starts = [0]
+    for line in before:
+        starts.append(starts[-1] + len(line))
+    edited = []
+    for line, col, end_line, end_col in spans:
+        if 0 < line <= len(before) and 0 < end_line <= len(before):
+            edited.append((starts[line - 1] + col, starts[end_line - 1] + end_col))
+
+    def outside(start: int, end: int) -> bool:
+        return not any(s < end and start < e if start < end else s < start < e for s, e in edited)
+
+    out: list[str] = []
+    # lines are matched by their non-blank characters, so a line whose whitespace alone the
+    # printer changed pairs with its original, and an inserted line never swallows one
+    keys = lambda lines: ["".join(line.split()) for line in lines]
+    lines = difflib.SequenceMatcher(None, keys(before), keys(after), autojunk=False)
+    for tag, i1, i2, j1, j2 in lines.get_opcodes():
+        if tag == "insert":
+            out.extend(after[j1:j2])
+        elif tag == "equal":
+            for i, j in zip(range(i1, i2), range(j1, j2)):
+                keep = before[i] != after[j] and outside(starts[i], starts[i + 1])
+                out.append(before[i] if keep else after[j])
+        elif tag == "delete":
+            gone = "".join(before[i1:i2])
+            out.append(gone if not gone.strip() and outside(starts[i1], starts[i2]) else "")
+        else:
+            old, new, base = "".join(before[i1:i2]), "".join(after[j1:j2]), starts[i1]
+            chars = difflib.SequenceMatcher(None, old, new, autojunk=False)
+            for ctag, c1, c2, d1, d2 in chars.get_opcodes():
+                lost, put = old[c1:c2], new[d1:d2]
+                if ctag in ("delete", "replace") and not lost.strip() and not put.strip() and outside(base + c1, base + c2):
+                    out.append(lost)  # whitespace the printer dropped or changed: the original's
+                else:
+                    out.append(put)
+    return "".join(out)
+
+
+def _key(violation: Violation) -> tuple[str, str]:
+    """What identifies a finding across passes (positions move as other fixes land)."""
+    return violation.code, violation.message
+
+
 def _parenthesize_await(node: cst.CSTNode) -> cst.CSTNode:
     """``await`` binds looser than ``.attr``, ``[i]`` and ``(...)``: add the parentheses."""
     field_name = {cst.Attribute: "value", cst.Subscript: "value", cst.Call: "func"}.get(type(node))
@@ -358,6 +555,9 @@ class FixResult:
     error: str | None = None
     #: How many times the engine linted this file (one per pass plus the final proof).
     lint_calls: int = 0
+    #: Fixes left out while the others were applied, each with why (its pass could not be
+    #: proven with it, or it would rewrite a line its ``# noqa`` protects).
+    refused: list[tuple[Violation, str]] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -379,9 +579,10 @@ def fix_bytes(
 
     ``options`` (or the loose option arguments, when it is ``None``) say what to fix;
     ``filename`` locates the project (models, pins, ``[tool.channels_lint]``); the version
-    and style options override what the project says.  Encoding (PEP 263) and line endings
-    are kept because LibCST parses and renders bytes.  On any failure the original bytes
-    come back unchanged with ``error`` set.
+    and style options override what the project says.  The text is decoded as flake8 reads
+    it and written back in the same encoding (BOM kept); line endings and every byte outside
+    the edits are kept.  On any failure the original bytes come back unchanged with
+    ``error`` set; fixes refused while others applied are in ``refused``.
 
     Raises:
         ValueError: a version option is malformed or ``orm_style`` is unknown.
@@ -394,10 +595,14 @@ def fix_bytes(
         return FixResult(data, data, error=violations[0].message if violations else "could not be decoded", lint_calls=1)
     if not fixable(violations, options.unsafe_fixes):
         return FixResult(data, data, lint_calls=1)
+    if len(source.text) > MAX_FIX_CHARS:
+        size = f"{len(source.text) / 1e6:.1f} million characters"
+        return FixResult(data, data, error=f"not rewritten: {size} is over fix's limit of {MAX_FIX_CHARS:,}", lint_calls=1)
+    if source.encode(source.text) != data:
+        return FixResult(data, data, error=f"not rewritten: its bytes do not round-trip through {source.encoding}", lint_calls=1)
     command.seed(source.text, violations)
     try:
-        module = cst.parse_module(data)
-        new = command.transform_module(module)
-    except (cst.ParserSyntaxError, FixError, RecursionError) as error:
+        fixed = source.encode(command.transform_text(source.text))
+    except (cst.ParserSyntaxError, FixError, RecursionError, MemoryError, UnicodeEncodeError) as error:
         return FixResult(data, data, error=f"{type(error).__name__}: {error}", lint_calls=command.lint_calls)
-    return FixResult(data, new.bytes, command.applied, lint_calls=command.lint_calls)
+    return FixResult(data, fixed, command.applied, lint_calls=command.lint_calls, refused=command.refused)
