@@ -48,7 +48,7 @@ from channels_lint.diagnostics import Applicability, Violation
 from channels_lint.engine import UNANALYSABLE, Source, lint_bytes, selected_rules
 from channels_lint.output import FORMATS, FileReport, attribute_edits, emit, render, text_edits
 from channels_lint.project import ROOT_MARKERS, find_root
-from channels_lint.project.settings import project_layers, settings_from
+from channels_lint.project.settings import resolve
 from channels_lint.rules import REGISTRY, Rule
 
 __all__ = ["DEFAULT_EXCLUDE", "iter_python_files", "main", "read_source", "run", "unified_diff", "write_atomically"]
@@ -473,17 +473,9 @@ class Projects:
         project = self.by_root.get(root)
         if project is None:
             try:
-                layers = () if self.isolated else project_layers(root)
-                options = Options.merge([*layers, self.command_line], unsafe_fixes=self.unsafe_fixes)
-                settings = settings_from(root, options)
+                options, settings = resolve(root, self.command_line, self.unsafe_fixes, self.isolated)
             except ConfigError as error:
                 raise UsageError(f"configuration error: {error}") from None
-            options = dataclasses.replace(
-                options,
-                django_version="{}.{}".format(*settings.django_version),
-                channels_version="{}.{}".format(*settings.channels_version),
-                orm_style=settings.orm_style,
-            )
             project = self.by_root[root] = Project(options, settings)
         return project
 

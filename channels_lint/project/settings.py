@@ -17,6 +17,7 @@ naming the file and what is wrong, never a traceback and never silently ignored.
 from __future__ import annotations
 
 import configparser
+import dataclasses
 import functools
 import os
 import re
@@ -247,6 +248,28 @@ def project_options(root: Path, command_line: Layer | None = None, unsafe_fixes:
     """
     layers = [*project_layers(root), *([command_line] if command_line is not None else [])]
     return Options.merge(layers, unsafe_fixes=unsafe_fixes)
+
+
+def resolve(
+    root: Path, command_line: Layer | None = None, unsafe_fixes: bool = False, isolated: bool = False
+) -> tuple[Options, Settings]:
+    """A project's merged options and settings, the options' versions and style pinned to the
+    settings' (so ``fix_bytes(options=...)`` and the codemod decide nothing differently).
+    ``isolated`` skips the configuration files (the pins are still read).
+
+    Raises:
+        ConfigError: a file of the wrong shape or a bad value.
+    """
+    layers = [*(() if isolated else project_layers(root)), *([command_line] if command_line is not None else [])]
+    options = Options.merge(layers, unsafe_fixes=unsafe_fixes)
+    settings = settings_from(root, options)
+    options = dataclasses.replace(
+        options,
+        django_version="{}.{}".format(*settings.django_version),
+        channels_version="{}.{}".format(*settings.channels_version),
+        orm_style=settings.orm_style,
+    )
+    return options, settings
 
 
 def tool_settings(root: Path) -> dict[str, Any]:
