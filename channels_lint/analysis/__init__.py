@@ -175,7 +175,7 @@ class ModuleAnalysis:
 
     @functools.cached_property
     def coroutines(self) -> Coroutines:
-        return Coroutines(self.syntax, self.names, self.context, self.consumers, self.layer, self.cross)
+        return Coroutines(self.syntax, self.names, self.context, self.consumers, self.layer, self.cross, self.flow)
 
     @functools.cached_property
     def payloads(self) -> Payloads:

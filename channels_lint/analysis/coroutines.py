@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from channels_lint.analysis.consumers import Consumers
 from channels_lint.analysis.context import ExecutionContext
 from channels_lint.analysis.crossmodule import CrossModule
-from channels_lint.analysis.facts import KNOWN_COROUTINE_FUNCTIONS
+from channels_lint.analysis.facts import COMMUNICATOR_COROUTINES, COMMUNICATORS, KNOWN_COROUTINE_FUNCTIONS
 from channels_lint.analysis.layer import ChannelLayer
 from channels_lint.analysis.names import Names
 from channels_lint.analysis.syntax import Syntax, dotted
@@ -50,7 +50,9 @@ class Coroutines:
         consumers: Consumers,
         layer: ChannelLayer,
         cross: CrossModule | None = None,
+        flow=None,
     ) -> None:
+        self.flow = flow
         self.syntax = syntax
         self.names = names
         self.context = context
@@ -67,6 +69,8 @@ class Coroutines:
             return CoroutineCall(call=call, kind=CoroutineKind.BRIDGE_CALL, callee=func)
         qualified = self.names.qualname(func) if isinstance(func, (ast.Name, ast.Attribute)) else None
         if qualified in KNOWN_COROUTINE_FUNCTIONS:
+            return CoroutineCall(call=call, kind=CoroutineKind.LIBRARY_FUNCTION, callee=func)
+        if isinstance(func, ast.Attribute) and func.attr in COMMUNICATOR_COROUTINES and self._is_communicator(func.value):
             return CoroutineCall(call=call, kind=CoroutineKind.LIBRARY_FUNCTION, callee=func)
         if isinstance(func, ast.Name) and func.id not in self.names.imports:
             function = self.names.module_functions.get(func.id)
@@ -103,6 +107,13 @@ class Coroutines:
             ):
                 return CoroutineCall(call=call, kind=CoroutineKind.CONSUMER_METHOD, callee=func)
         return None
+
+    def _is_communicator(self, node: ast.expr) -> bool:
+        """A name or attribute every value of which is a Channels test communicator."""
+        values = self.flow.values(node) if self.flow is not None else None
+        return bool(values) and all(
+            isinstance(v, ast.Call) and self.names.resolves_to(v.func, COMMUNICATORS) for v in values
+        )
 
     def returns_coroutine(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
         if isinstance(function, ast.AsyncFunctionDef):

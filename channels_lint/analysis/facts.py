@@ -79,6 +79,25 @@ KNOWN_COROUTINE_FUNCTIONS = frozenset(
 )
 GET_CHANNEL_LAYER = "channels.layers.get_channel_layer"
 
+#: Channels' test communicators and their coroutine methods (channels/testing/websocket.py,
+#: http.py, asgiref/testing.py @ 3.x): every one of them must be awaited.
+COMMUNICATORS = frozenset(
+    {
+        "channels.testing.WebsocketCommunicator",
+        "channels.testing.HttpCommunicator",
+        "channels.testing.ApplicationCommunicator",
+        "channels.testing.websocket.WebsocketCommunicator",
+        "channels.testing.http.HttpCommunicator",
+        "asgiref.testing.ApplicationCommunicator",
+    }
+)
+COMMUNICATOR_COROUTINES = frozenset(
+    {
+        "connect", "disconnect", "send_to", "send_json_to", "receive_from", "receive_json_from", "receive_nothing",
+        "send_input", "receive_output", "wait", "get_response",
+    }
+)  # fmt: skip
+
 #: Channel-layer methods; all are coroutines (channels/layers.py, channels_redis/core.py).
 LAYER_METHODS = frozenset(
     {
@@ -276,6 +295,8 @@ FUNCTION_TWINS = {
     "django.contrib.auth.logout": (5, 0),
     "django.contrib.auth.get_user": (5, 0),
     "django.contrib.auth.update_session_auth_hash": (5, 0),
+    "django.shortcuts.get_object_or_404": (5, 0),
+    "django.shortcuts.get_list_or_404": (5, 0),
 }
 
 

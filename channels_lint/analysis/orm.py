@@ -20,15 +20,19 @@ from channels_lint.analysis.facts import (
     ASYNC_INSTANCE_METHODS,
     GET_USER_MODEL,
     CACHING_METHODS,
+    INFERRED_MANAGER_CALLS,
     MANAGER_ATTRIBUTES,
     QUERYSET_BUILDERS,
-    INFERRED_MANAGER_CALLS,
     QUERYSET_INSTANCE_METHODS,
     WEAK_RELATION_BUILDERS,
 )
 from channels_lint.analysis.flow import ValueFlow
 from channels_lint.analysis.names import Names
 from channels_lint.analysis.syntax import Syntax, dotted, is_capitalized
+
+
+def _keyword(call: ast.Call, name: str) -> ast.expr | None:
+    return next((k.value for k in call.keywords if k.arg == name), None)
 
 
 def inferred_manager_call(call: ast.Call) -> bool:
@@ -411,11 +415,16 @@ class OrmEvidence:
             return frozenset({"*"})
         paths = set()
         for argument in call.args:
+            nested: frozenset[str] = frozenset()
             if isinstance(argument, ast.Call) and (dotted(argument.func) or "").endswith("Prefetch"):
-                lookup = (
-                    argument.args[0] if argument.args else next((k.value for k in argument.keywords if k.arg == "lookup"), None)
-                )
-                argument = lookup
+                prefetch = argument
+                argument = prefetch.args[0] if prefetch.args else _keyword(prefetch, "lookup")
+                # Prefetch("answers", queryset=Answer.objects.select_related("player")) loads answers__player
+                queryset = prefetch.args[1] if len(prefetch.args) > 1 else _keyword(prefetch, "queryset")
+                evidence = self.evidence(queryset) if queryset is not None else None
+                if evidence is not None and evidence.kind is Orm.QUERYSET:
+                    nested = evidence.loaded
             if isinstance(argument, ast.Constant) and isinstance(argument.value, str):
                 paths.add(argument.value)
+                paths.update(f"{argument.value}__{path}" for path in nested if path != "*")
         return frozenset(paths)

@@ -10,7 +10,9 @@ async-context rules stay silent in the code the setting covers:
   ``[tool:pytest]`` in ``setup.cfg``, ``[pytest]`` in ``tox.ini``, e.g. pytest-env's ``env``)
   covers the test files (``test_*.py``, ``*_test.py``, ``tests.py``, ``conftest.py`` and
   everything under a ``tests``/``test`` directory);
-* a settings module (``settings.py``, ``settings/*.py``) that sets it covers the whole project.
+* a settings module (``settings.py``, ``settings/*.py``) that sets it covers the Django
+  project it configures: the directory above its package (where ``manage.py`` sits in the
+  standard layout), not whatever else lies under the same root.
 """
 
 from __future__ import annotations
@@ -28,16 +30,12 @@ _PYTEST_CONFIGS = {"pytest.ini": None, "pyproject.toml": "tool.pytest", "setup.c
 
 @dataclass(frozen=True)
 class AsyncUnsafeCoverage:
-    """The directories, and whether the test files and the whole project, that run with
-    ``DJANGO_ALLOW_ASYNC_UNSAFE`` set."""
+    """The directories, and whether the test files, that run with ``DJANGO_ALLOW_ASYNC_UNSAFE`` set."""
 
     directories: frozenset[Path] = frozenset()
     test_files: bool = False
-    everywhere: bool = False
 
     def covers(self, path: Path) -> bool:
-        if self.everywhere:
-            return True
         if any(directory == path.parent or directory in path.parents for directory in self.directories):
             return True
         return self.test_files and is_test_file(path)
@@ -58,7 +56,6 @@ def coverage(root: Path, python_files: list[Path], read) -> AsyncUnsafeCoverage:
     project's ``.py`` files.
     """
     directories = set()
-    everywhere = False
     for path in python_files:
         if path.name == "conftest.py" or path.name == "settings.py" or path.parent.name == "settings":
             data = read(path)
@@ -66,11 +63,13 @@ def coverage(root: Path, python_files: list[Path], read) -> AsyncUnsafeCoverage:
                 continue
             if path.name == "conftest.py":
                 directories.add(path.parent)
-            else:
-                everywhere = True
+            elif path.parent.name == "settings":  # proj/settings/base.py -> the directory above proj
+                directories.add(path.parent.parent.parent)
+            else:  # proj/settings.py -> the directory above proj
+                directories.add(path.parent.parent)
     test_files = False
     for name in _PYTEST_CONFIGS:
         data = read(root / name)
         if data is not None and _CONFIG_SETS.search(data.decode("utf-8", "replace")):
             test_files = True
-    return AsyncUnsafeCoverage(frozenset(directories), test_files, everywhere)
+    return AsyncUnsafeCoverage(frozenset(directories), test_files)

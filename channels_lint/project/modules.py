@@ -115,8 +115,15 @@ class ProjectModules:
         path = self.module_file(module, from_path)
         return (path, name) if path is not None else None
 
+    @staticmethod
+    def _reexport(analysis, name: str) -> str | None:
+        """The qualified name a module imports ``name`` from (a package ``__init__`` that
+        re-exports it), when it does."""
+        qualified = analysis.names.imports.get(name)
+        return qualified if qualified and "." in qualified and qualified != name else None
+
     # ------------------------------------------------------------------ facts
-    def function(self, qualified: str, from_path: str | None) -> FunctionFact | None:
+    def function(self, qualified: str, from_path: str | None, _depth: int = 0) -> FunctionFact | None:
         """The module-level function ``qualified`` (as the importing module resolves it)."""
         found = self._split(qualified, from_path)
         if found is None:
@@ -126,7 +133,10 @@ class ProjectModules:
         if analysis is None:
             return None
         function = analysis.names.module_functions.get(name)
-        return _fact(analysis, function) if function is not None else None
+        if function is not None:
+            return _fact(analysis, function)
+        reexported = self._reexport(analysis, name)
+        return self.function(reexported, str(path), _depth + 1) if reexported is not None and _depth < 8 else None
 
     def cls(self, qualified: str, from_path: str | None, _depth: int = 0) -> ClassFact | None:
         """The module-level class ``qualified``, with the methods of its project bases."""
@@ -141,8 +151,11 @@ class ProjectModules:
 
     def _class(self, path: Path, name: str, depth: int) -> ClassFact | None:
         analysis = self._analysis(path)
-        if analysis is None or name not in analysis.names.classes:
+        if analysis is None:
             return None
+        if name not in analysis.names.classes:
+            reexported = self._reexport(analysis, name)  # `from .base import BaseConsumer` in a package __init__
+            return self.cls(reexported, str(path), depth + 1) if reexported is not None else None
         node = analysis.names.classes[name]
         methods = {m: _fact(analysis, f) for m, f in analysis.names.class_methods(node).items()}
         ancestors: set[str] = set()
