@@ -149,3 +149,76 @@ def test_calls_across_modules_use_the_defining_module(tmp_path: Path) -> None:
 def test_an_unresolvable_module_is_silent(tmp_path: Path) -> None:
     root = make_project(tmp_path, {"app/models.py": MODELS, "app/consumers.py": CROSS_CONSUMER})
     assert found(CROSS_CONSUMER, path=root / "app" / "consumers.py") == []
+
+
+def test_a_class_re_exported_by_a_package_init_resolves(tmp_path: Path) -> None:
+    base = """
+from asgiref.sync import sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+class BaseApiConsumer(AsyncJsonWebsocketConsumer):
+    @sync_to_async
+    def can_edit(self, obj):
+        return True
+"""
+    consumer = """
+from core.consumers import BaseApiConsumer
+
+class TodoConsumer(BaseApiConsumer):
+    async def receive_json(self, content):
+        if not self.can_edit(content):
+            return
+"""
+    root = make_project(
+        tmp_path,
+        {"core/consumers/__init__.py": "from .base import BaseApiConsumer\n", "core/consumers/base.py": base, "app/consumers.py": consumer},
+    )
+    assert found(consumer, path=root / "app" / "consumers.py") == [(6, "CHN105")]
+
+
+def test_a_prefetch_queryset_that_selects_related_loads_those_paths(tmp_path: Path) -> None:
+    models = """
+from django.conf import settings
+from django.db import models
+
+class Round(models.Model):
+    number = models.IntegerField()
+
+class Answer(models.Model):
+    round = models.ForeignKey(Round, related_name="answers", on_delete=models.CASCADE)
+    player = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+"""
+    consumer = """
+from django.db.models import Prefetch
+from channels.generic.websocket import AsyncWebsocketConsumer
+from .models import Answer, Round
+
+class C(AsyncWebsocketConsumer):
+    async def connect(self):
+        answers = Answer.objects.select_related("player")
+        async for round_ in Round.objects.prefetch_related(Prefetch("answers", queryset=answers)):
+            for answer in round_.answers.all():
+                print(answer.player.username)
+        async for round_ in Round.objects.prefetch_related("answers"):
+            for answer in round_.answers.all():
+                print(answer.player.username)
+"""
+    root = make_project(tmp_path, {"app/models.py": models, "app/consumers.py": consumer})
+    assert found(consumer, path=root / "app" / "consumers.py") == [(14, "CHN103")]
+
+
+def test_test_communicator_methods_must_be_awaited() -> None:
+    source = textwrap.dedent(
+        """
+        from channels.testing import WebsocketCommunicator
+        from myproject.asgi import application
+
+        async def test_chat():
+            communicator = WebsocketCommunicator(application, "/ws/chat/")
+            connected, _ = await communicator.connect()
+            communicator.send_json_to({"message": "hi"})
+            assert await communicator.receive_json_from() == {"message": "hi"}
+            await communicator.disconnect()
+        """
+    )
+    assert found(source) == [(8, "CHN105")]
