@@ -17,6 +17,7 @@ import argparse
 import dataclasses
 import difflib
 import functools
+import importlib.util
 import multiprocessing
 import os
 import sys
@@ -540,6 +541,8 @@ def _run(args: argparse.Namespace) -> int:
         raise UsageError("--statistics and --show-source apply to the text format")
     if args.command == "fix" and args.diff and args.check:
         raise UsageError("--diff and --check: pick one")
+    if args.command == "fix" and importlib.util.find_spec("libcst") is None:
+        raise UsageError("`fix` needs LibCST: pip install 'channels-lint[fix]'")
     try:
         command_line = command_line_layer(args)
     except ConfigError as error:

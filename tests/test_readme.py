@@ -27,11 +27,16 @@ def test_readme_main_command_checks_the_example_project() -> None:
     assert "fixtures/chat_project/chat/consumers.py" in result.stdout and "CHN101" in result.stdout
 
 
-def test_readme_rule_table_matches_the_registry() -> None:
+def test_readme_rule_table_is_the_generated_one() -> None:
+    """README's rule table is written by ``python -m channels_lint.docs`` between its markers,
+    one row per registered rule with the rule's name and fix safety."""
+    from channels_lint.docs import RULES_END, RULES_START, rules_table
     from channels_lint.rules import REGISTRY
 
-    rows = re.findall(r"^\| (CHN\d{3}) \| ([a-z0-9-]+) \| (safe|unsafe|-) \|", (ROOT / "README.md").read_text(), flags=re.M)
-    documented = {code: (name, fix) for code, name, fix in rows}
-    assert documented == {
+    text = (ROOT / "README.md").read_text()
+    table = text[text.index(RULES_START) + len(RULES_START) + 1 : text.index(RULES_END)]
+    assert table == rules_table("docs/rules/"), "run `python -m channels_lint.docs`"
+    rows = re.findall(r"^\| \[(CHN\d{3})\]\(docs/rules/CHN\d{3}\.md\) \| ([a-z0-9-]+) \| (safe|unsafe|-) \|", table, flags=re.M)
+    assert {code: (name, fix) for code, name, fix in rows} == {
         code: (rule.name, rule.fix_applicability.value if rule.fix_applicability else "-") for code, rule in REGISTRY.items()
     }
