@@ -11,6 +11,10 @@ from channels_lint.diagnostics import AddAwait, Applicability, Violation
 from channels_lint.rules.base import Invalid, Rule
 
 
+#: What a coroutine object itself has (collections.abc.Coroutine and CPython's coroutine type).
+COROUTINE_ATTRIBUTES = frozenset({"send", "throw", "close", "cr_await", "cr_frame", "cr_running", "cr_code", "cr_origin", "__await__"})
+
+
 class CoroutineNotAwaited(Rule):
     """
     ## What it does
@@ -178,6 +182,21 @@ class PresenceConsumer(AsyncWebsocketConsumer):
         ),
         Invalid(
             """
+from channels.testing import WebsocketCommunicator
+from chat.asgi import application
+
+async def test_echo():
+    communicator = WebsocketCommunicator(application, "/ws/echo/")
+    connected, _ = await communicator.connect()
+    await communicator.send_json_to({"text": "hi"})
+    reply = communicator.receive_json_from()  # error
+    assert reply["text"] == "hi"
+    assert communicator.receive_json_from()["text"] == "hi"  # error
+    await communicator.disconnect()
+"""
+        ),
+        Invalid(
+            """
 from channels.auth import login
 from channels.generic.websocket import WebsocketConsumer
 
@@ -208,6 +227,7 @@ class S(WebsocketConsumer):
         syntax = a.syntax
         layer_calls = {layer_call.call for layer_call in a.layer.calls}
         yield from self._stored()
+        yield from self._misused_calls()
         for call in syntax.nodes(ast.Call):
             if not (isinstance(syntax.parents.get(call), ast.Expr) or syntax.truth_tested(call)):
                 continue
@@ -251,15 +271,55 @@ class S(WebsocketConsumer):
                 continue
             scope = syntax.enclosing_scope(assign)
             loads = [n for n in a.names.loads_by_name[0].get(name, ()) if syntax.enclosing_scope(n) is scope]
-            if any(any(b.node is assign for b in (a.flow.reaching(n) or ())) for n in loads):
+            reached = [n for n in loads if any(b.node is assign for b in (a.flow.reaching(n) or ()))]
+            misuse = next((n for n in reached if self._used_as_value(n)), None)
+            if misuse is not None:
+                yield self.violation(
+                    assign.value,
+                    f"{self._what(coroutine)} returns a coroutine, stored in `{name}`; "
+                    f"`{syntax.source(syntax.parents[misuse])}` uses it as the result, which fails with TypeError; "
+                    f"use `await {syntax.source(assign.value.func)}(...)`",
+                )
                 continue
-            if isinstance(scope, ast.Module) or any(syntax.enclosing_scope(n) is not scope for n in a.names.loads_by_name[0].get(name, ())):
+            if reached:
+                continue
+            if isinstance(scope, ast.Module) or any(
+                syntax.enclosing_scope(n) is not scope for n in a.names.loads_by_name[0].get(name, ())
+            ):
                 continue  # read by a nested function or at module level: it may be awaited there
             yield self.violation(
                 assign.value,
                 f"{self._what(coroutine)} returns a coroutine that is stored in `{name}` and never awaited or passed on, "
                 f"so it never runs; use `await {syntax.source(assign.value.func)}(...)`",
             )
+
+    def _misused_calls(self) -> Iterator[Violation]:
+        """``self.receive_json_from()["type"]``: a coroutine call's result used as a value."""
+        a = self.analysis
+        syntax = a.syntax
+        for call in syntax.nodes(ast.Call):
+            if not self._used_as_value(call) or not a.context.of(call).on_event_loop:
+                continue
+            coroutine = a.coroutines.of(call)
+            if coroutine is None:
+                continue
+            yield self.violation(
+                call,
+                f"{self._what(coroutine)} returns a coroutine; `{syntax.source(syntax.parents[call])}` uses it as the "
+                f"result, which fails with TypeError; use `await {syntax.source(call.func)}(...)`",
+            )
+
+    def _used_as_value(self, node: ast.expr) -> bool:
+        """Whether ``node`` (a coroutine) is used the way only its result could be: indexed,
+        an attribute read (other than a coroutine's own), iterated, compared or computed with."""
+        parent = self.analysis.syntax.parents.get(node)
+        if isinstance(parent, ast.Subscript):
+            return parent.value is node
+        if isinstance(parent, ast.Attribute):
+            return parent.attr not in COROUTINE_ATTRIBUTES
+        if isinstance(parent, (ast.For, ast.comprehension)):
+            return parent.iter is node
+        return isinstance(parent, (ast.Compare, ast.BinOp))
 
     def _what(self, coroutine: CoroutineCall) -> str:
         callee = self.analysis.syntax.source(coroutine.callee)
