@@ -49,7 +49,7 @@ from channels_lint.diagnostics import Applicability, Violation
 from channels_lint.engine import UNANALYSABLE, Source, lint_bytes, selected_rules
 from channels_lint.output import FORMATS, FileReport, attribute_edits, emit, render, text_edits
 from channels_lint.project import ROOT_MARKERS, find_root
-from channels_lint.project.settings import resolve
+from channels_lint.project.settings import clear_caches, resolve
 from channels_lint.rules import REGISTRY, Rule
 
 __all__ = ["DEFAULT_EXCLUDE", "iter_python_files", "main", "read_source", "run", "unified_diff", "write_atomically"]
@@ -523,6 +523,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _rules()
     if args.command == "rule":
         return _rule(args.code)
+    clear_caches()  # main() may run many times in one process (tests, editors): read files afresh
     try:
         return _run(args)
     except UsageError as error:

@@ -103,6 +103,13 @@ def load_pyproject(path: Path) -> dict[str, Any] | None:
     return _load_pyproject(path, _stat_key(path))
 
 
+def clear_caches() -> None:
+    """Forget every file read (a long-lived process, or tests, that rewrite configuration)."""
+    _load_pyproject.cache_clear()
+    _layers.cache_clear()
+    _pins.cache_clear()
+
+
 def _kind(value: object) -> str:
     if isinstance(value, dict):
         return "a table"
