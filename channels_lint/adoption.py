@@ -1,9 +1,9 @@
 """Adopting channels-lint on a large codebase in one commit: ``--add-noqa`` and baselines.
 
-``add_noqa`` puts ``# noqa: CODE`` where flake8 looks for it: flake8 maps a ``# noqa`` on
-any line of a multi-line statement (or string) to all its lines, so the comment goes at the
-end of the statement's last line, where a comment is always valid Python (never inside a
-string, never after a backslash continuation).  An existing ``# noqa: X`` gets the new codes
+``add_noqa`` puts ``# noqa: CODE`` where flake8 looks for it: on the finding's own line, or,
+when the line is part of a multi-line string or a backslash continuation (which flake8 maps
+to all their lines), at the end of their last line, where a comment is valid Python (never
+inside a string, never before a backslash).  An existing ``# noqa: X`` gets the new codes
 added; another comment keeps its text and the ``# noqa`` follows it.
 
 A baseline records today's findings by rule code, file and a hash of the finding's source
@@ -36,24 +36,29 @@ BASELINE_VERSION = 1
 # ---------------------------------------------------------------------------- --add-noqa
 
 
-def _statement_ends(text: str) -> dict[int, tuple[int, int]]:
-    """``line -> (last line of its statement, column where that line's code ends)``.
+def _noqa_positions(text: str) -> dict[int, tuple[int, int]]:
+    """``line -> (line, column)`` where a ``# noqa`` for a finding on ``line`` goes.
+
+    flake8 (``FileProcessor._noqa_line_mapping``) searches for ``# noqa`` in the lines between
+    two line-ending tokens (``NL`` or ``NEWLINE``): one physical line, or the lines a
+    multi-line string or a backslash continuation joins.  The comment goes where that range's
+    ending token starts: after the code and any comment of its last line.
 
     Raises:
         tokenize.TokenError, SyntaxError: the text does not tokenize.
     """
-    ends: dict[int, tuple[int, int]] = {}
-    start: int | None = None
-    skip = {tokenize.NL, tokenize.COMMENT, tokenize.INDENT, tokenize.DEDENT, tokenize.ENCODING, tokenize.ENDMARKER}
+    positions: dict[int, tuple[int, int]] = {}
+    first, last = None, -1
     for token in tokenize.generate_tokens(io.StringIO(text).readline):
-        if token.type == tokenize.NEWLINE:
-            if start is not None:
-                for line in range(start, token.start[0] + 1):
-                    ends[line] = token.start
-            start = None
-        elif token.type not in skip and start is None:
-            start = token.start[0]
-    return ends
+        if token.type in (tokenize.ENDMARKER, tokenize.DEDENT):
+            continue
+        first = token.start[0] if first is None else min(first, token.start[0])
+        last = max(last, token.end[0])
+        if token.type in (tokenize.NL, tokenize.NEWLINE):
+            for line in range(first, last + 1):
+                positions[line] = token.start
+            first, last = None, -1
+    return positions
 
 
 def add_noqa(text: str, violations: Iterable[Violation]) -> tuple[str, int]:
@@ -63,7 +68,7 @@ def add_noqa(text: str, violations: Iterable[Violation]) -> tuple[str, int]:
     Raises:
         tokenize.TokenError, SyntaxError: the text does not tokenize (nothing is added).
     """
-    ends = _statement_ends(text)
+    ends = _noqa_positions(text)
     wanted: dict[int, tuple[int, set[str]]] = {}
     for violation in violations:
         if violation.code == UNANALYSABLE or violation.line not in ends:
