@@ -131,20 +131,20 @@ def attribute_edits(
     touching the lines of the violation's own fix edits; edits touching no violation's lines
     (the imports a fix adds) go to every violation whose fix declares imports, or else to all."""
     spans: dict[int, set[int]] = {}
+    importing: list[int] = []
     for index, violation in enumerate(violations):
         if violation.fix is None:
             continue
         lines: set[int] = {violation.line}
-        for edit in violation.fix.edits:
-            lines.update(range(edit.span[0], edit.span[2] + 1))
+        for change in violation.fix.edits:
+            lines.update(range(change.span[0], change.span[2] + 1))
         spans[index] = lines
+        if violation.fix.imports or violation.fix.unused_imports:
+            importing.append(index)
     result: dict[int, list[TextEdit]] = {index: [] for index in spans}
     for edit, first, last in edits:
         owners = [index for index, lines in spans.items() if any(first <= line <= last for line in lines)]
-        if not owners:
-            owners = [i for i in spans if violations[i].fix and (violations[i].fix.imports or violations[i].fix.unused_imports)]
-            owners = owners or list(spans)
-        for index in owners:
+        for index in owners or importing or list(spans):
             result[index].append(edit)
     return {index: found for index, found in result.items() if found}
 

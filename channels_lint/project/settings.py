@@ -90,7 +90,7 @@ def _load_pyproject(path: Path, _stat: object) -> dict[str, Any] | None:
     if table is not None and not isinstance(table, dict):
         shape = "an array of tables ([[tool.channels_lint]])" if isinstance(table, list) else _kind(table)
         raise ConfigError(f"{path}: [tool.channels_lint] must be a table, got {shape}")
-    return data
+    return dict(data)
 
 
 def load_pyproject(path: Path) -> dict[str, Any] | None:
