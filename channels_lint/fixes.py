@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import libcst as cst
-from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
+from libcst.codemod import Codemod, CodemodContext, VisitorBasedCodemodCommand
 from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import PositionProvider
 
@@ -125,6 +125,8 @@ class ApplyChannelsLintFixes(VisitorBasedCodemodCommand):
         self._edits: dict[Span, list[Edit]] = {}
         #: Columns LibCST does not see at the start of lines (a form feed in the indentation).
         self._shift: dict[int, int] = {}
+        #: Visit only the nodes that hold an edit (a statement rewritten alone).
+        self._prune = False
         #: Lint results by source text: a pass never lints text already linted.
         self._linted: dict[str, list[Violation]] = {}
         #: How many times this command ran the engine (one per pass plus the final proof).
@@ -144,16 +146,13 @@ class ApplyChannelsLintFixes(VisitorBasedCodemodCommand):
         return tree if text == tree.code else cst.parse_module(text)
 
     def transform_text(self, text: str, tree: cst.Module | None = None) -> str:
-        """The fixed text of ``text`` (the file's own text; ``tree``: LibCST's parse of it, if
-        the caller has one).  LibCST's rendering of even an unchanged tree may lose
-        whitespace (a form feed starting a line), which is put back after every pass.
+        """The fixed text of ``text`` (the file's own text).  ``tree`` (LibCST's parse of it)
+        is accepted for the codemod's sake; each pass parses only what it rewrites.
 
         Raises:
-            FixError: fixes did not settle; ``libcst.ParserSyntaxError``: LibCST cannot parse it.
+            FixError: fixes did not settle.
         """
         refused_keys: set[tuple[str, str]] = set()
-        if tree is None:
-            tree = self._parse(text)
         for _ in range(MAX_PASSES):
             before = self._lint(text)
             todo = []
@@ -169,53 +168,141 @@ class ApplyChannelsLintFixes(VisitorBasedCodemodCommand):
             if not todo:
                 return text
             try:
-                (new, new_text), applied = self._pass(tree, text, before, todo), todo
+                new_text, applied = self._pass(text, before, todo), todo
             except FixError as error:
-                (new, new_text), applied = self._pass_each(tree, text, before, todo, error)
+                new_text, applied = self._pass_each(text, before, todo, error)
                 refused_keys.update(_key(v) for v, _ in self.refused)
                 if not applied:
                     return text
             self.applied.extend(applied)
             if new_text == text:
                 return text
-            tree, text = new, new_text
+            text = new_text
         raise FixError(f"fixes did not settle after {MAX_PASSES} passes")
 
-    def _pass(self, tree: cst.Module, text: str, before: list[Violation], todo: list[Violation]) -> tuple[cst.Module, str]:
-        """Apply ``todo``'s edits to ``tree`` (parsed from ``text``) in one LibCST pass and
-        prove the result; the new tree and text.
+    def _pass(self, text: str, before: list[Violation], todo: list[Violation]) -> str:
+        """Apply ``todo``'s edits to ``text`` in one pass and prove the result.
 
         Raises:
             FixError: an edit matched no node or could not be applied, or the result does
                 not compile or does not remove what the fixes claimed.
         """
-        self.context.scratch.pop(AddImportsVisitor.CONTEXT_KEY, None)
-        self.context.scratch.pop(RemoveImportsVisitor.CONTEXT_KEY, None)
-        self._edits = defaultdict(list)
+        edits: dict[Span, list[Edit]] = defaultdict(list)
+        imports: list[tuple[str, str]] = []
+        unused: list[tuple[str, str]] = []
         for violation in todo:
             for edit in violation.fix.edits:
-                if edit not in self._edits[edit.span]:
-                    self._edits[edit.span].append(edit)
-            for module, name in violation.fix.imports:
-                AddImportsVisitor.add_needed_import(self.context, module, name)
-            for module, name in violation.fix.unused_imports:
-                RemoveImportsVisitor.remove_unused_import(self.context, module, name)
-        spans = list(self._edits)
+                if edit not in edits[edit.span]:
+                    edits[edit.span].append(edit)
+            imports.extend(i for i in violation.fix.imports if i not in imports)
+            unused.extend(i for i in violation.fix.unused_imports if i not in unused)
         try:
-            new = super().transform_module(tree)
-        except (cst.CSTValidationError, cst.ParserSyntaxError, TypeError, ValueError) as error:
-            raise FixError(f"the rewrite failed: {error}") from error
+            new = self._rewrite(text, dict(edits), imports, unused)
+        except (cst.CSTValidationError, cst.ParserSyntaxError, TypeError, ValueError, RecursionError) as error:
+            raise FixError(f"the rewrite failed: {type(error).__name__}: {error}") from error
+        self._prove(text, new, before, todo)
+        return new
+
+    def _rewrite(
+        self, text: str, edits: dict[Span, list[Edit]], imports: list[tuple[str, str]], unused: list[tuple[str, str]]
+    ) -> str:
+        """``text`` with ``edits`` applied and ``imports`` added (``unused`` removed when
+        nothing uses them any more), LibCST parsing only what changes: each top-level
+        statement holding an edit, alone, and the leading block of imports (LibCST's
+        ``AddImportsVisitor`` reads nothing else).  An edit in that leading block falls back
+        to rewriting the whole module."""
+        lines = split_lines(text)
+        groups = _statement_groups(ast.parse(text), len(lines))
+        after = _after_leading_block(groups)
+        chunks: dict[tuple[int, int], dict[Span, list[Edit]]] = {}
+        for span, found in edits.items():
+            group = next((g[:2] for g in groups if g[0] <= span[0] and span[2] <= g[1]), None)
+            if group is None or (imports or unused) and (after is None or group[0] < after[0]):
+                return self._rewrite_module(text, edits, imports, unused)
+            chunks.setdefault(group, {})[span] = found
+        out, line = [], 1
+        for (start, end), chunk_edits in sorted(chunks.items()):
+            between = lines[line - 1 : start - 1]
+            rewritten = self._rewrite_chunk("".join(lines[start - 1 : end]), chunk_edits, start - 1)
+            if not rewritten and (imports or unused) and after is not None and start == after[0]:
+                return self._rewrite_module(text, edits, imports, unused)  # the import block's neighbour goes
+            if not rewritten:
+                # a removed statement takes its leading blank lines and comments with it, as
+                # LibCST removes a statement's ``leading_lines``
+                while between and (not between[-1].strip() or between[-1].startswith("#")):
+                    between.pop()
+            out.append("".join(between))
+            out.append(rewritten)
+            line = end + 1
+        out.append("".join(lines[line - 1 :]))
+        new = "".join(out)
+        if imports or unused:
+            new = self._rewrite_imports(new, after[0] - 1, imports, unused)
+        return new
+
+    def _rewrite_chunk(self, chunk: str, edits: dict[Span, list[Edit]], offset: int) -> str:
+        """One top-level statement's text (its lines ``offset + 1``...) with ``edits``."""
+        self._edits = defaultdict(list)
+        for (line, col, end_line, end_col), found in edits.items():
+            self._edits[(line - offset, col, end_line - offset, end_col)] = list(found)
+        spans = list(self._edits)
+        self._prune = True
+        try:
+            module = Codemod.transform_module(self, self._parse(chunk))
+        finally:
+            self._prune = False
+        # a chunk whose statement was removed is no line at all (an empty module prints "\n")
+        printed = module.code if module.body or module.header or module.footer else ""
         if self._edits:
             unmatched = ", ".join(f"{type(e).__name__} at {span}" for span, edits in self._edits.items() for e in edits)
             raise FixError(f"internal error: no node at the span of {unmatched} (please report it)")
-        kept = keep_untouched_whitespace(text, new.code, spans)
-        self._prove(text, kept, before, todo)
-        if kept != new.code:
-            try:
-                new = self._parse(kept)
-            except cst.ParserSyntaxError as error:  # pragma: no cover - whitespace put back where it was
-                raise FixError(f"could not keep the original whitespace: {error}") from error
-        return new, kept
+        return keep_untouched_whitespace(chunk, printed, spans)
+
+    def _rewrite_imports(self, text: str, header_end: int, imports: list[tuple[str, str]], unused: list[tuple[str, str]]) -> str:
+        """``text`` with ``imports`` added and ``unused`` removed by LibCST's import visitors,
+        run on the leading block (lines up to ``header_end``) and a stand-in for the next
+        statement (whose leading blank lines the visitor may change)."""
+        lines = split_lines(text)
+        newline = _newline(lines)
+        head, rest = "".join(lines[:header_end]), "".join(lines[header_end:])
+        stub = "pass" + newline if rest else ""
+        self.context.scratch.pop(AddImportsVisitor.CONTEXT_KEY, None)
+        self.context.scratch.pop(RemoveImportsVisitor.CONTEXT_KEY, None)
+        for module, name in imports:
+            AddImportsVisitor.add_needed_import(self.context, module, name)
+        still_used = _loaded_names(text)
+        for module, name in unused:
+            if name not in still_used:
+                RemoveImportsVisitor.remove_unused_import(self.context, module, name)
+        tree = self._parse(head + stub)
+        for key, visitor in ((AddImportsVisitor.CONTEXT_KEY, AddImportsVisitor), (RemoveImportsVisitor.CONTEXT_KEY, RemoveImportsVisitor)):
+            if key in self.context.scratch:
+                tree = visitor(self.context).transform_module(tree)
+        self.context.scratch.pop(AddImportsVisitor.CONTEXT_KEY, None)
+        self.context.scratch.pop(RemoveImportsVisitor.CONTEXT_KEY, None)
+        printed = keep_untouched_whitespace(head + stub, tree.code)
+        if not printed.endswith(stub):
+            raise FixError("internal error: the import block could not be rewritten (please report it)")
+        return printed[: len(printed) - len(stub)] + rest
+
+    def _rewrite_module(
+        self, text: str, edits: dict[Span, list[Edit]], imports: list[tuple[str, str]], unused: list[tuple[str, str]]
+    ) -> str:
+        """The whole module through the codemod at once (edits in the leading import block)."""
+        self.context.scratch.pop(AddImportsVisitor.CONTEXT_KEY, None)
+        self.context.scratch.pop(RemoveImportsVisitor.CONTEXT_KEY, None)
+        for module, name in imports:
+            AddImportsVisitor.add_needed_import(self.context, module, name)
+        for module, name in unused:
+            RemoveImportsVisitor.remove_unused_import(self.context, module, name)
+        self._edits = defaultdict(list, {span: list(found) for span, found in edits.items()})
+        new = super().transform_module(self._parse(text))
+        self.context.scratch.pop(AddImportsVisitor.CONTEXT_KEY, None)
+        self.context.scratch.pop(RemoveImportsVisitor.CONTEXT_KEY, None)
+        if self._edits:
+            unmatched = ", ".join(f"{type(e).__name__} at {span}" for span, edits in self._edits.items() for e in edits)
+            raise FixError(f"internal error: no node at the span of {unmatched} (please report it)")
+        return keep_untouched_whitespace(text, new.code, list(edits))
 
     def _parse(self, text: str) -> cst.Module:
         """LibCST's parse of ``text``.  LibCST's tokenizer rejects a form feed in a line's
@@ -238,19 +325,17 @@ class ApplyChannelsLintFixes(VisitorBasedCodemodCommand):
             text = "".join(lines)
         return cst.parse_module(text)
 
-    def _pass_each(
-        self, tree: cst.Module, text: str, before: list[Violation], todo: list[Violation], error: FixError
-    ) -> tuple[tuple[cst.Module, str], list[Violation]]:
+    def _pass_each(self, text: str, before: list[Violation], todo: list[Violation], error: FixError) -> tuple[str, list[Violation]]:
         """The pass failed with ``error``: keep each fix that proves together with those
         kept before it, refuse the others (at most one pass per fix)."""
         if len(todo) == 1:
             self.refused.append((todo[0], str(error)))
-            return (tree, text), []
+            return text, []
         kept: list[Violation] = []
-        result = (tree, text)
+        result = text
         for violation in todo:
             try:
-                result = self._pass(tree, text, before, [*kept, violation])
+                result = self._pass(text, before, [*kept, violation])
                 kept.append(violation)
             except FixError as refusal:
                 self.refused.append((violation, str(refusal)))
@@ -301,6 +386,15 @@ class ApplyChannelsLintFixes(VisitorBasedCodemodCommand):
                 raise FixError(f"fixes for {code} did not remove the findings they claimed to fix")
 
     # ------------------------------------------------------------------ rewriting
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if self._prune and not isinstance(node, cst.Module):
+            span = self._span(node)
+            if span is not None and not any(
+                (span[0], span[1]) <= (edit[0], edit[1]) and (edit[2], edit[3]) <= (span[2], span[3]) for edit in self._edits
+            ):
+                return False  # nothing to rewrite below this node
+        return super().on_visit(node)
+
     def on_leave(self, original_node: cst.CSTNode, updated_node: cst.CSTNode) -> cst.CSTNode:
         updated_node = _parenthesize_await(super().on_leave(original_node, updated_node))
         if isinstance(original_node, cst.Await):
@@ -526,6 +620,72 @@ def keep_untouched_whitespace(original: str, printed: str, spans: Collection[Spa
                 else:
                     out.append(put)
     return "".join(out)
+
+
+def _statement_groups(module: ast.Module, line_count: int) -> list[tuple[int, int, list[ast.stmt]]]:
+    """Line ranges (1-based, inclusive) of the module's top-level statements, decorators
+    included, with the statements; statements sharing a line are one range (one LibCST
+    statement line)."""
+    groups: list[tuple[int, int, list[ast.stmt]]] = []
+    for statement in module.body:
+        decorators = getattr(statement, "decorator_list", None) or ()
+        start = min([statement.lineno, *(d.lineno for d in decorators)])
+        end = min(statement.end_lineno or statement.lineno, line_count)
+        if groups and start <= groups[-1][1]:
+            first, last, statements = groups[-1]
+            groups[-1] = (first, max(end, last), [*statements, statement])
+        else:
+            groups.append((start, end, [statement]))
+    return groups
+
+
+def _after_leading_block(groups: list[tuple[int, int, list[ast.stmt]]]) -> tuple[int, int] | None:
+    """The range of the first statement after the module's leading block, which is all
+    ``AddImportsVisitor`` reads (a first simple statement, which may be the docstring, then
+    one import per statement line) besides that statement's leading blank lines; ``None``
+    when the block is the whole module."""
+    index = 0
+    if groups and len(groups[0][2]) == 1 and not isinstance(groups[0][2][0], _COMPOUND):
+        index = 1
+    while index < len(groups) and len(groups[index][2]) == 1 and isinstance(groups[index][2][0], (ast.Import, ast.ImportFrom)):
+        index += 1
+    return groups[index][:2] if index < len(groups) else None
+
+
+#: Statements with a body: never the docstring or an import.
+_COMPOUND = (
+    ast.FunctionDef,
+    ast.AsyncFunctionDef,
+    ast.ClassDef,
+    ast.If,
+    ast.For,
+    ast.AsyncFor,
+    ast.While,
+    ast.With,
+    ast.AsyncWith,
+    ast.Try,
+    ast.Match,
+    *((ast.TryStar,) if hasattr(ast, "TryStar") else ()),
+)
+
+
+def _newline(lines: list[str]) -> str:
+    for line in lines:
+        if line.endswith("\r\n"):
+            return "\r\n"
+        if line.endswith(("\n", "\r")):
+            return line[-1]
+    return "\n"
+
+
+def _loaded_names(text: str) -> set[str]:
+    """Every name the module reads (``ast.Name`` loads, and strings in ``__all__``)."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return set()
+    names = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and not isinstance(n.ctx, ast.Store)}
+    return names | {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
 
 
 def _key(violation: Violation) -> tuple[str, str]:

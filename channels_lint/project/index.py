@@ -138,6 +138,8 @@ class ProjectIndex:
         self.root = root
         #: ``False`` when a bound was hit or a file could not be parsed: facts may be missing.
         self.complete = True
+        #: Why project files were left out (``path: reason``), for front ends to show.
+        self.notes: list[str] = []
 
     @classmethod
     def for_path(cls, path: str | None) -> ProjectIndex:
@@ -162,14 +164,20 @@ class ProjectIndex:
             files.extend(Path(directory, n) for n in sorted(names) if n.endswith(".py"))
         return files[:MAX_FILES]
 
-    def _parse(self, path: Path) -> ast.Module | None:
-        data = read_regular_file(path)
+    def _parse(self, path: Path, data: bytes | None = None) -> ast.Module | None:
+        """``path``'s ``ast`` (``data``: its bytes, when the caller read them), or ``None`` when
+        it is no regular file within the size bound or does not parse: CPython rejects some
+        files with ``MemoryError``/``RecursionError`` (thousands of nested operators), and such
+        a file drops out of the index with a note instead of failing the lint of every file."""
+        if data is None:
+            data = read_regular_file(path)
         if data is None:
             return None
         try:
             return ast.parse(data)
-        except (SyntaxError, ValueError, RecursionError, MemoryError):
+        except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
             self.complete = False
+            self.notes.append(f"{path}: not indexed ({type(error).__name__}: {getattr(error, 'msg', None) or error})")
             return None
 
     # ------------------------------------------------------------------ models
@@ -196,7 +204,7 @@ class ProjectIndex:
             data = read_regular_file(path)
             if data is None or not _CHANNELS_TEXT.search(data.decode("utf-8", "replace")):
                 continue
-            tree = self._parse(path)
+            tree = self._parse(path, data)
             if tree is not None:
                 found.append((str(path), tree, data.decode("utf-8", "replace").splitlines(keepends=True)))
         return found
