@@ -500,15 +500,7 @@ def discover(paths: Sequence[str], projects: Projects, force_exclude: bool) -> l
         if not path.endswith(".py"):
             raise UsageError(f"{path}: not a Python file (*.py); name .py files or directories")
         root = find_root(Path(path))
-        excluder = projects.get(root).options.excluder()
-        absolute = os.path.abspath(path)
-        excluded = excluder.matches(os.path.basename(path), lambda: absolute)
-        if force_exclude and not excluded:
-            parts = Path(absolute).relative_to(root).parts[:-1] if Path(absolute).is_relative_to(root) else ()
-            excluded = any(
-                excluder.matches(part, functools.partial(os.path.join, str(root), *parts[: i + 1]))
-                for i, part in enumerate(parts)
-            )
+        excluded = projects.get(root).options.excluder().excludes(path, str(root), parents=force_exclude)
         if not excluded:
             targets.append(Target(path, root))
     unique: dict[str, Target] = {}

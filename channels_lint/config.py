@@ -612,6 +612,24 @@ class Excluder:
             return True
         return self.paths is not None and self.paths.match(absolute()) is not None
 
+    def excludes(self, path: str, root: str, parents: bool = True) -> bool:
+        """Is the file ``path`` excluded: its name or absolute path matches, or (``parents``)
+        one of its directories below ``root`` does (what a walk from ``root`` would skip)."""
+        absolute = os.path.abspath(path)
+        if self.matches(os.path.basename(absolute), lambda: absolute):
+            return True
+        if not parents:
+            return False
+        relative = os.path.relpath(os.path.dirname(absolute), root)
+        if relative == os.curdir or relative.startswith(os.pardir):
+            return False
+        directory = root
+        for part in relative.split(os.sep):
+            directory = os.path.join(directory, part)
+            if self.matches(part, functools.partial(str, directory)):
+                return True
+        return False
+
 
 def add_settings_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
     """The target-version and fix-style options, shared by the CLI and the codemod."""

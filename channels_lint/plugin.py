@@ -7,7 +7,7 @@ check`` (``docs/configuration.md``), so the two never disagree: its own options
 ``--extra-model-managers``, ``--safe-serializers``, on flake8's command line or in its config)
 and ``[tool.channels_lint]`` of the project, ranked command line > ``[tool.channels_lint]`` >
 flake8's config.  A rule that configuration disables does not run, so its findings never
-reach flake8.  A configuration error is one CHN900 finding per checked file.
+reach flake8; a file that ``[tool.channels_lint]`` excludes gets no finding.  A configuration error is one CHN900 finding per checked file.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from channels_lint import __version__
-from channels_lint.config import KEYS, ORM_STYLES, ConfigError, Layer, Options, Settings
+from channels_lint.config import KEYS, ORM_STYLES, ConfigError, Excluder, Layer, Options, Settings
 from channels_lint.engine import UNANALYSABLE, Source, lint, may_contain_findings, selected_rules
 from channels_lint.project import ProjectIndex, find_root
 from channels_lint.project.settings import project_layers, settings_from
@@ -66,8 +66,9 @@ class ChannelsLintPlugin:
     #: What flake8's config said (lowest layer) and what its command line changed (highest).
     config_layer: ClassVar[Layer] = Layer(source="flake8 config")
     command_line_layer: ClassVar[Layer] = Layer(source="flake8 command line")
-    #: Per project root: its merged options and settings, or the configuration error.
-    _projects: ClassVar[dict[Path, tuple[Options, Settings] | ConfigError]] = {}
+    #: Per project root: its merged options and settings, the excludes of
+    #: ``[tool.channels_lint]`` (flake8 applies its own), or the configuration error.
+    _projects: ClassVar[dict[Path, tuple[Options, Settings, Excluder | None] | ConfigError]] = {}
     _rules: ClassVar[dict[tuple[str, ...] | None, list[type[Rule]]]] = {}
 
     def __init__(self, tree: ast.Module, lines: list[str], filename: str) -> None:
@@ -102,7 +103,7 @@ class ChannelsLintPlugin:
         cls.config_layer = config
         cls.command_line_layer = Layer(source="flake8 command line", **changed)
 
-    def _project(self, path: str | None) -> tuple[Options, Settings]:
+    def _project(self, path: str | None) -> tuple[Path, Options, Settings, Excluder | None]:
         """Raises: ConfigError: the project's configuration is wrong."""
         root = find_root(Path(path or "."))
         cached = self._projects.get(root)
@@ -110,13 +111,14 @@ class ChannelsLintPlugin:
             try:
                 layers = project_layers(root, flake8=False)
                 options = Options.merge([self.config_layer, *layers, self.command_line_layer])
-                cached = (options, settings_from(root, options))
+                patterns = tuple(p for layer in layers for p in (*(layer.exclude or ()), *layer.extend_exclude))
+                cached = (options, settings_from(root, options), Excluder.of(patterns) if patterns else None)
             except ConfigError as error:
                 cached = error
             self._projects[root] = cached
         if isinstance(cached, ConfigError):
             raise cached
-        return cached
+        return (root, *cached)
 
     def run(self) -> Iterator[tuple[int, int, str, type]]:
         text = "".join(self.lines)
@@ -124,10 +126,12 @@ class ChannelsLintPlugin:
             return
         path = None if self.filename in ("-", "stdin", None) else self.filename
         try:
-            options, settings = self._project(path)
+            root, options, settings, excluder = self._project(path)
         except ConfigError as error:  # a bad [tool.channels_lint] table or pyproject.toml
             yield 1, 0, f"{UNANALYSABLE} invalid channels-lint configuration: {error}", type(self)
             return
+        if excluder is not None and path is not None and excluder.excludes(path, str(root)):
+            return  # excluded by [tool.channels_lint], as check and fix exclude it
         select = options.for_path(path).select
         rules = self._rules.get(select)
         if rules is None:

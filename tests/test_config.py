@@ -249,3 +249,13 @@ def test_bad_values_on_the_command_line_are_usage_errors(project: Path, capsys) 
         assert "channels-lint:" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["check", "--orm-style", "fast", str(project)])
+
+
+def test_flake8_honours_the_excludes_of_tool_channels_lint(project: Path, capsys) -> None:
+    (project / "legacy").mkdir()
+    (project / "legacy" / "old.py").write_text(CONSUMER)
+    (project / "pyproject.toml").write_text('[tool.channels_lint]\nextend-exclude = ["legacy", "test_*.py"]\n')
+    assert main(["check", str(project)]) == 1
+    assert "legacy" not in capsys.readouterr().out
+    result = flake8(project)
+    assert sorted({line.split(":")[0] for line in result.stdout.split()}) == ["./app/consumers.py"]
