@@ -1,130 +1,44 @@
-"""Database operations: every expression that runs SQL (or may), wherever it is.
-
-Each comes back as a typed :class:`DbOperation`; rules filter by family and execution
-context and choose their own words.  Facts: docs/semantics.md §3.3 (``channels.auth`` and
-sessions), §4.1 (async twins), §4.2 (what raises ``SynchronousOnlyOperation``).
+"""What the ORM and Django's sync-only calls run: calls (queryset, manager, instance,
+related-manager, user-permission, session and cursor methods, sync-only functions, query
+functions), evaluations of querysets (iteration, builtins, membership, indexing, unpacking,
+formatting, truth tests) and lazy relation loads, also of relations the models index lacks
+(docs/semantics.md §3.3, §4.1, §4.2).
 """
 
 from __future__ import annotations
 
 import ast
-import enum
-import functools
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
-from channels_lint.analysis.context import Context, ExecutionContext
+from channels_lint.analysis.context import ExecutionContext
+from channels_lint.analysis.database.model import DbOperation, Family, FixShape, OpKind
 from channels_lint.analysis.facts import (
     EVALUATING_BUILTINS,
-    LAZY_ITERATING_BUILTINS,
-    QUERY_FUNCTIONS,
     FIELD_VALUE_ATTRIBUTES,
     INFERRED_MANAGER_CALLS,
     INSTANCE_DB_METHODS,
+    LAZY_ITERATING_BUILTINS,
+    QUERY_FUNCTIONS,
     QUERYSET_BUILDERS,
     QUERYSET_SQL_METHODS,
     RELATED_WRITE_METHODS,
     SYNC_ONLY_CALLS,
-    TRANSACTION_ATOMIC,
     USER_ATTRIBUTES,
     USER_DB_METHODS,
     DbEffect,
 )
-from channels_lint.analysis.bindings import BindingKind
 from channels_lint.analysis.flow import ValueFlow
 from channels_lint.analysis.names import Names
 from channels_lint.analysis.orm import Evidence, Orm, OrmEvidence, inferred_manager_call
 from channels_lint.analysis.syntax import Syntax
 
-#: DRF's model serializer classes (rest_framework/serializers.py).
-MODEL_SERIALIZERS = frozenset(
-    {"rest_framework.serializers.ModelSerializer", "rest_framework.serializers.HyperlinkedModelSerializer"}
-)
-
 #: Method names that belong to managers and querysets.
 MANAGER_CALL_NAMES = INFERRED_MANAGER_CALLS | QUERYSET_BUILDERS | QUERYSET_SQL_METHODS | RELATED_WRITE_METHODS
 
 
-def _request_parameter(function: ast.AsyncFunctionDef) -> bool:
-    """``request`` is the view's first parameter, or a method's (view class, middleware
-    ``__call__``) second one."""
-    positional = [a.arg for a in (*function.args.posonlyargs, *function.args.args)]
-    return positional[:1] == ["request"] or (positional[:1] in (["self"], ["cls"]) and positional[1:2] == ["request"])
-
-
-class Family(enum.Enum):
-    """Which rule family an operation belongs to."""
-
-    QUERY = "query"  # a manager or queryset runs SQL or is evaluated (CHN101)
-    INSTANCE = "instance"  # a model instance's save()/delete()..., a related manager's add()/create()... (CHN102)
-    RELATION = "relation"  # a lazy relation is loaded (CHN103)
-    API = "api"  # other sync-only Django APIs (CHN109)
-
-
-class OpKind(enum.Enum):
-    """The shape of the code that runs SQL."""
-
-    METHOD = "method"  # a queryset/manager/instance/user/session method call: `method`
-    EVALUATE = "evaluate"  # a builtin evaluating a queryset: `builtin`
-    ITERATE = "iterate"  # for / comprehension over a queryset
-    MEMBERSHIP = "membership"  # `x in qs`
-    INDEX = "index"  # qs[0], a step slice
-    UNPACK = "unpack"  # [*qs], a, *b = qs
-    FORMAT = "format"  # f"{qs}", "%s" % qs
-    TRUTH = "truth"  # if qs:
-    RELATED_WRITE = "related-write"  # room.members.add(...)
-    USER_PERMISSION = "user-permission"  # user.has_perm(...)
-    SESSION_WRITE = "session-write"  # scope["session"].save()
-    CURSOR = "cursor"  # connections[alias].cursor()
-    SYNC_ONLY_CALL = "sync-only-call"  # authenticate(), connection.cursor()...: `effect`
-    QUERY_FUNCTION = "query-function"  # get_object_or_404(), serializers.serialize(): `func_name`
-    LAZY_RELATION = "lazy-relation"  # obj.fk: `target` model
-    ATOMIC_BLOCK = "atomic-block"  # with transaction.atomic():
-    ATOMIC_DECORATOR = "atomic-decorator"  # @transaction.atomic on an async def
-    REQUEST_USER = "request-user"  # request.user.<attr> in an async view or middleware
-    SERIALIZER = "serializer"  # a DRF ModelSerializer's save(), or .data of many rows
-
-
-class FixShape(enum.Enum):
-    """How a fix may move the operation off the loop."""
-
-    CALL = "call"  # `node` is a call that can go through database_sync_to_async
-    ITERATE = "iterate"  # `node` is an iterable that database_sync_to_async(list) can evaluate
-    NONE = "none"  # no fix can move just this expression
-
-
-@dataclass(frozen=True, kw_only=True)
-class DbOperation:
-    """An expression that runs SQL.
-
-    ``node`` is where it is reported; ``subject`` the queryset expression an evaluation
-    evaluates; ``method`` the ORM method called; ``builtin`` the evaluating builtin;
-    ``func_name`` the qualified name of a called function; ``effect`` what a sync-only API
-    does; ``target`` the related model a lazy relation loads; ``scope`` is set when the
-    operation runs in another scope than ``node`` (a decorator).
-    """
-
-    node: ast.expr
-    family: Family
-    kind: OpKind
-    shape: FixShape
-    method: str | None = None
-    evidence: Evidence | None = field(default=None, compare=False)
-    subject: ast.expr | None = field(default=None, compare=False)
-    builtin: str | None = None
-    func_name: str | None = None
-    effect: DbEffect | None = None
-    target: str | None = None
-    scope: ast.AST | None = field(default=None, compare=False)
-    #: Only the shape of the code says it (a model the index lacks, a relation of the user
-    #: that is not one of Django's User fields): messages say "looks like".
-    inferred: bool = False
-    #: For an inferred lazy relation: the attribute read on the related object (the evidence).
-    witness: str | None = None
-
-
-class DatabaseOperations:
-    """Database operations of one module, and the sync helpers that reach them."""
+class QueryOperations:
+    """Calls, queryset evaluations and lazy relation loads (the base of
+    :class:`~channels_lint.analysis.database.DatabaseOperations`)."""
 
     def __init__(
         self, syntax: Syntax, names: Names, flow: ValueFlow, orm: OrmEvidence, context: ExecutionContext, cross=None
@@ -135,24 +49,6 @@ class DatabaseOperations:
         self.flow = flow
         self.orm = orm
         self.context = context
-
-    @functools.cached_property
-    def operations(self) -> list[DbOperation]:
-        """Every expression that runs SQL (or may), wherever it is; rules filter by context."""
-        found: list[DbOperation] = []
-        for call in self.syntax.nodes(ast.Call):
-            operation = self._call_operation(call)
-            if operation is not None:
-                found.append(operation)
-        found.extend(self._evaluations())
-        found.extend(self._lazy_relation_loads())
-        found.extend(self._atomic_blocks())
-        found.extend(self._request_users())
-        found.extend(self._serializers())
-        return found
-
-    def context_of(self, operation: DbOperation) -> Context:
-        return self.context.of(operation.scope if operation.scope is not None else operation.node)
 
     # ------------------------------------------------------------------ calls
     def _call_operation(self, call: ast.Call) -> DbOperation | None:
@@ -251,7 +147,11 @@ class DatabaseOperations:
         for kind in (ast.ListComp, ast.SetComp, ast.DictComp, ast.GeneratorExp):
             iterables.extend(g.iter for comp in nodes(kind) for g in comp.generators if not g.is_async)
         for call in nodes(ast.Call):  # enumerate(qs), zip(a, qs), reversed(qs)...: iterating them iterates qs
-            if isinstance(call.func, ast.Name) and call.func.id in LAZY_ITERATING_BUILTINS and self.names.is_builtin(call.func, call.func.id):
+            if (
+                isinstance(call.func, ast.Name)
+                and call.func.id in LAZY_ITERATING_BUILTINS
+                and self.names.is_builtin(call.func, call.func.id)
+            ):
                 positions = LAZY_ITERATING_BUILTINS[call.func.id]
                 arguments = call.args[1:] if call.func.id == "map" else call.args
                 iterables.extend(
@@ -338,97 +238,3 @@ class DatabaseOperations:
             return False
         # manager calls (`x.rooms.all()`) are the related-manager evidence's to judge
         return parent.attr not in FIELD_VALUE_ATTRIBUTES and parent.attr not in MANAGER_CALL_NAMES
-
-    def _atomic_blocks(self) -> Iterator[DbOperation]:
-        """``with transaction.atomic():`` and ``@transaction.atomic`` (Django: transactions are
-        not supported in async code, docs/semantics.md §4.2)."""
-        for statement in self.syntax.nodes(ast.With):
-            for item in statement.items:
-                manager = item.context_expr.func if isinstance(item.context_expr, ast.Call) else item.context_expr
-                if self.names.resolves_to(manager, TRANSACTION_ATOMIC):
-                    yield DbOperation(node=item.context_expr, family=Family.API, kind=OpKind.ATOMIC_BLOCK, shape=FixShape.NONE)
-        for function in self.syntax.nodes(ast.AsyncFunctionDef):
-            for decorator in function.decorator_list:
-                target = decorator.func if isinstance(decorator, ast.Call) else decorator
-                if self.names.resolves_to(target, TRANSACTION_ATOMIC):
-                    yield DbOperation(
-                        node=decorator, family=Family.API, kind=OpKind.ATOMIC_DECORATOR, shape=FixShape.NONE, scope=function
-                    )
-
-    def _request_users(self) -> Iterator[DbOperation]:
-        """``request.user.<attr>`` where ``request`` is the request parameter of an ``async
-        def`` view or middleware ``__call__``: ``AuthenticationMiddleware`` makes
-        ``request.user`` a lazy object whose first use loads the session and the user
-        (django/contrib/auth/middleware.py, docs/semantics.md §4.2)."""
-        for attribute in self.syntax.nodes(ast.Attribute):
-            user = attribute.value
-            if not (
-                isinstance(attribute.ctx, ast.Load)
-                and isinstance(user, ast.Attribute)
-                and user.attr == "user"
-                and isinstance(user.value, ast.Name)
-                and user.value.id == "request"
-            ):
-                continue
-            function = self.syntax.enclosing_scope(attribute)
-            if not isinstance(function, ast.AsyncFunctionDef) or not _request_parameter(function):
-                continue
-            bindings = self.flow.reaching(user.value)
-            if not bindings or any(b.kind is not BindingKind.PARAMETER for b in bindings):
-                continue
-            yield DbOperation(node=user, family=Family.API, kind=OpKind.REQUEST_USER, shape=FixShape.NONE)
-
-    def _serializers(self) -> Iterator[DbOperation]:
-        """DRF ``ModelSerializer``s: ``save()`` writes, and ``.data`` of ``many=True`` or of a
-        queryset evaluates it (rest_framework/serializers.py, docs/semantics.md §4.2).
-        ``is_valid()`` queries only for unique or related fields, which the models index does
-        not record, so it is left alone."""
-        if self.cross is None:
-            return
-        for attribute in self.syntax.nodes(ast.Attribute):
-            if attribute.attr not in ("save", "data") or not isinstance(attribute.ctx, ast.Load):
-                continue
-            parent = self.syntax.parents.get(attribute)
-            called = isinstance(parent, ast.Call) and parent.func is attribute
-            if attribute.attr != "data" and not called:
-                continue
-            constructor = self._serializer_constructor(attribute.value)
-            if constructor is None:
-                continue
-            if attribute.attr == "data" and not self._many(constructor):
-                continue
-            node = parent if called else attribute
-            yield DbOperation(
-                node=node,
-                family=Family.API,
-                kind=OpKind.SERIALIZER,
-                shape=FixShape.CALL if called else FixShape.NONE,
-                method=attribute.attr,
-            )
-
-    def _serializer_constructor(self, node: ast.expr) -> ast.Call | None:
-        """The ``SomeModelSerializer(...)`` call every reaching value of ``node`` is."""
-        values = self.flow.values(node)
-        if not values or not all(isinstance(v, ast.Call) for v in values):
-            return None
-        for call in values:
-            if not (MODEL_SERIALIZERS & self.cross.class_ancestors(call.func)):
-                return None
-        return values[0] if len(values) == 1 else None
-
-    def _many(self, call: ast.Call) -> bool:
-        if any(k.arg == "many" and isinstance(k.value, ast.Constant) and k.value.value is True for k in call.keywords):
-            return True
-        instance = call.args[0] if call.args else next((k.value for k in call.keywords if k.arg == "instance"), None)
-        evidence = self.orm.evidence(instance) if instance is not None else None
-        return evidence is not None and evidence.kind is Orm.QUERYSET and not evidence.weak
-
-    # ------------------------------------------------------------------ helpers
-    @functools.cached_property
-    def helpers(self) -> dict[ast.FunctionDef, tuple[ast.expr, bool]]:
-        """Plain sync functions (:meth:`ExecutionContext.sync_helpers`) that touch the
-        database, in their own body or through another such function of this module."""
-        seeds: dict[ast.AST, ast.expr] = {}
-        for operation in self.operations:
-            seeds.setdefault(operation.scope or self.syntax.enclosing_scope(operation.node), operation.node)
-        return self.context.sync_helpers(seeds)
