@@ -9,18 +9,21 @@ Each analyzer owns one kind of fact and is built on first use:
 ``a.flow``          what an expression may hold; dict shapes (:mod:`.flow`)
 ``a.consumers``     consumer classes, also through project bases (:mod:`.consumers`)
 ``a.context``       where code runs: module, sync, thread, event loop (:mod:`.context`)
-``a.orm``           ORM evidence of expressions (:mod:`.orm`)
-``a.db``            database operations and sync DB helpers (:mod:`.database`)
+``a.orm``           ORM evidence of expressions (:mod:`.orm`: evidence values, expressions)
+``a.db``            database operations and sync DB helpers (:mod:`.database`: queries, extras)
 ``a.layer``         channel-layer calls and events (:mod:`.layer`)
 ``a.cross``         calls of functions/methods defined in other project modules (:mod:`.crossmodule`)
 ``a.coroutines``    calls that return coroutines (:mod:`.coroutines`)
-``a.payloads``      values msgpack/json reject (:mod:`.payload`)
-``a.routes``        routes, routers, ASGI wiring, URL kwargs read (:mod:`.routes`)
-``a.client``        client data and what checked it (:mod:`.client`)
+``a.payloads``      values msgpack/json reject (:mod:`.payload`: types, values, sinks, handlers)
+``a.routes``        routes, routers, ASGI wiring, URL kwargs (:mod:`.routes`: calls, routers, wiring, kwargs;
+                    patterns in :mod:`.regexes`: text, paths, redos)
+``a.client``        client data and what checked it (:mod:`.client`: sources, checks, groups, route_kwargs)
 ==================  =============================================================
 
-What Django and Channels do is data in :mod:`.facts`.  No analyzer imports a rule, writes
-message text, imports the analysed code or does file I/O: cross-module facts come from the
+What Django and Channels do is data in :mod:`.facts` (one module per family).  An analyzer
+too big for one module (~400 lines) is a package: its class composes one layer per module and
+the package re-exports every public name.  No analyzer imports a rule, writes message text,
+imports the analysed code or does file I/O: cross-module facts come from the
 :class:`~channels_lint.project.ProjectIndex` the engine passes in.
 """
 
