@@ -24,7 +24,7 @@ import sys
 import tempfile
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -313,7 +313,7 @@ def _work(task: tuple[str, Path]) -> FileReport | FixOutcome:
         if _STATE.command == "fix":
             return fix_file(path, None, project, _STATE)
         return check_file(path, None, project, _STATE)
-    except Exception as error:  # a bug must not stop the run: report it for this file
+    except Exception as error:  # noqa: BLE001 - a bug must not stop the run: report it for this file
         message = f"file could not be analysed (internal error {type(error).__name__}: {error} (please report it))"
         if _STATE.command == "fix":
             return FixOutcome(path, error=message)

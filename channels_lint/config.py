@@ -269,7 +269,7 @@ class Key:
             )
         if self.kind == "consumer-bases":
             if not isinstance(value, dict) or not all(isinstance(kind, str) for kind in value.values()):
-                raise ConfigError(f"{where} must be a table of class name = \"async\" or \"sync\", e.g. {self.example}")
+                raise ConfigError(f'{where} must be a table of class name = "async" or "sync", e.g. {self.example}')
             return tuple(_consumer_base(name, kind, where) for name, kind in value.items())
         raise AssertionError(self.kind)  # pragma: no cover - every kind is handled above
 
@@ -332,7 +332,7 @@ class TomlFloat(float):
 
     text: str
 
-    def __new__(cls, text: str) -> TomlFloat:
+    def __new__(cls, text: str) -> TomlFloat:  # noqa: PYI034 - float subclasses return the class
         value = super().__new__(cls, text)
         value.text = text
         return value
@@ -366,7 +366,7 @@ def _consumer_base(name: str, kind: str, where: str) -> tuple[str, bool]:
     if not _QUALIFIED_NAME.fullmatch(name) or "." not in name:
         raise ConfigError(f"{where}: {name!r} is not a qualified class name such as 'package.module.BaseConsumer'")
     if kind not in _CONSUMER_KINDS:
-        raise ConfigError(f"{where}: {name} must be \"async\" or \"sync\", got {kind!r}{suggest(kind, _CONSUMER_KINDS)}")
+        raise ConfigError(f'{where}: {name} must be "async" or "sync", got {kind!r}{suggest(kind, _CONSUMER_KINDS)}')
     return name, _CONSUMER_KINDS[kind]
 
 

@@ -105,7 +105,9 @@ def generated(root: Path) -> dict[Path, str | None]:
         for stale in pages.glob("CHN*.md"):
             files.setdefault(stale, None)
     readme = root / "README.md"
-    files[readme] = replace_between(readme.read_text(encoding="utf-8"), RULES_START, RULES_END, rules_table("docs/rules/"), "README.md")
+    files[readme] = replace_between(
+        readme.read_text(encoding="utf-8"), RULES_START, RULES_END, rules_table("docs/rules/"), "README.md"
+    )
     configuration = root / "docs" / "configuration.md"
     if configuration.exists():
         files[configuration] = replace_between(

@@ -124,9 +124,7 @@ def _position(lines: list[str], index: int) -> tuple[int, int]:
     return len(lines), len(last) + 1
 
 
-def attribute_edits(
-    violations: Sequence[Violation], edits: list[tuple[TextEdit, int, int]]
-) -> dict[int, list[TextEdit]]:
+def attribute_edits(violations: Sequence[Violation], edits: list[tuple[TextEdit, int, int]]) -> dict[int, list[TextEdit]]:
     """Which of ``edits`` (one code's fix of the whole file) belong to which violation: those
     touching the lines of the violation's own fix edits; edits touching no violation's lines
     (the imports a fix adds) go to every violation whose fix declares imports, or else to all."""
@@ -318,9 +316,7 @@ def sarif_log(reports: Sequence[FileReport]) -> dict[str, Any]:
             if violation.fix is not None and edits:
                 result["fixes"] = [
                     {
-                        "description": {
-                            "text": f"{violation.fix.title or 'Fix'} ({violation.fix.applicability.value} fix)"
-                        },
+                        "description": {"text": f"{violation.fix.title or 'Fix'} ({violation.fix.applicability.value} fix)"},
                         "artifactChanges": [
                             {
                                 "artifactLocation": location,

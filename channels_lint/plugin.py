@@ -97,9 +97,7 @@ class ChannelsLintPlugin:
             as_given = Layer.from_flake8(section, "flake8 config", ".")
         except (ConfigError, OSError, ValueError):
             config = as_given = Layer(source="flake8 config")
-        changed = {
-            name: value for name, value in _namespace_layer(options).given().items() if value != getattr(as_given, name)
-        }
+        changed = {name: value for name, value in _namespace_layer(options).given().items() if value != getattr(as_given, name)}
         cls.config_layer = config
         cls.command_line_layer = Layer(source="flake8 command line", **changed)
 

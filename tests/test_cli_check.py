@@ -118,9 +118,11 @@ def test_show_fixes_prints_each_fix_as_a_diff(tree: Path, capsys) -> None:
 
 
 def test_python_dash_m_runs_the_command(tree: Path) -> None:
-    result = subprocess.run([sys.executable, "-m", "channels_lint", "check", str(tree / "app")], capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-m", "channels_lint", "check", str(tree / "app")], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 1 and "CHN101" in result.stdout
-    version = subprocess.run([sys.executable, "-m", "channels_lint", "--version"], capture_output=True, text=True)
+    version = subprocess.run([sys.executable, "-m", "channels_lint", "--version"], capture_output=True, text=True, check=False)
     assert version.returncode == 0 and version.stdout.startswith("channels-lint ")
 
 
@@ -133,10 +135,10 @@ def test_check_never_imports_libcst(tree: Path) -> None:
         "assert 'libcst' not in {m.split('.')[0] for m in sys.modules if sys.modules[m] is not None}\n"
         "sys.exit(code)\n"
     )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
     assert result.returncode == 1 and "CHN101" in result.stdout, result.stderr
     probe = "import sys; sys.modules['libcst'] = None\nfrom channels_lint.cli import main\nsys.exit(main(['fix', '.']))\n"
-    result = subprocess.run([sys.executable, "-c", probe], cwd=tree, capture_output=True, text=True)
+    result = subprocess.run([sys.executable, "-c", probe], cwd=tree, capture_output=True, text=True, check=False)
     assert result.returncode == 2 and "channels-lint[fix]" in result.stderr
 
 
@@ -150,12 +152,19 @@ def test_non_utf8_file_names_print_with_a_strict_encoding(tmp_path: Path) -> Non
         stream.write(BUGGY.replace("from .models", "from models").encode())
     env = {**os.environ, "PYTHONIOENCODING": "ascii:strict"}
     for command in (["check", str(tmp_path)], ["fix", "--diff", str(tmp_path)]):
-        result = subprocess.run([sys.executable, "-m", "channels_lint", *command], capture_output=True, env=env)
+        result = subprocess.run([sys.executable, "-m", "channels_lint", *command], capture_output=True, env=env, check=False)
         assert result.returncode == 1, result.stderr
         assert b"Traceback" not in result.stderr
         assert b"caf\\udce9.py" in result.stdout  # the undecodable byte, escaped
-    assert subprocess.run([sys.executable, "-m", "channels_lint", "check", str(tmp_path), "--output-format", "sarif"],
-                          capture_output=True, env=env).stdout.count(b"caf%E9.py") == 2  # the URI keeps the byte
+    assert (
+        subprocess.run(
+            [sys.executable, "-m", "channels_lint", "check", str(tmp_path), "--output-format", "sarif"],
+            capture_output=True,
+            env=env,
+            check=False,
+        ).stdout.count(b"caf%E9.py")
+        == 2
+    )  # the URI keeps the byte
 
 
 def test_parallel_check_gives_the_serial_result(tmp_path: Path, capsys, monkeypatch) -> None:

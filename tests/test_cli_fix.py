@@ -58,7 +58,9 @@ def test_check_mode_writes_nothing_and_exits_1(project: Path, capsys) -> None:
 def test_summary_counts_fixes_and_findings_left_per_code(project: Path, capsys) -> None:
     assert main(["fix", str(project)]) == 1
     err = capsys.readouterr().err
-    assert "Fixed 2 finding(s) in 1 file(s).\n  1     CHN101 sync-orm-query-in-async\n  1     CHN105 coroutine-not-awaited\n" in err
+    assert (
+        "Fixed 2 finding(s) in 1 file(s).\n  1     CHN101 sync-orm-query-in-async\n  1     CHN105 coroutine-not-awaited\n" in err
+    )
     assert "1 finding(s) left:\n  1     CHN108 handler-kind-mismatch\n1 of them fixable with --unsafe-fixes.\n" in err
     assert main(["fix", "--unsafe-fixes", "--show-fixes", str(project)]) == 1
     err = capsys.readouterr().err
@@ -70,7 +72,9 @@ def test_summary_counts_fixes_and_findings_left_per_code(project: Path, capsys) 
 def test_fix_from_stdin_prints_the_fixed_code(project: Path, capsys, monkeypatch) -> None:
     monkeypatch.setattr(sys, "stdin", type("Stdin", (), {"buffer": io.BytesIO(CONSUMER.encode())})())
     stdout = io.BytesIO()
-    monkeypatch.setattr(sys, "stdout", type("Stdout", (), {"buffer": stdout, "flush": lambda self: None, "write": lambda self, s: None})())
+    monkeypatch.setattr(
+        sys, "stdout", type("Stdout", (), {"buffer": stdout, "flush": lambda self: None, "write": lambda self, s: None})()
+    )
     assert main(["fix", "-", "--stdin-filename", str(project / "app" / "edited.py")]) == 1
     assert b"await database_sync_to_async(Note.objects.create)(body=text_data)" in stdout.getvalue()
     assert (project / "app" / "consumers.py").read_text() == CONSUMER

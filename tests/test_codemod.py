@@ -79,9 +79,13 @@ def test_recipe_works_in_a_project_with_its_own_codemods_package(tmp_path: Path)
     )
     (tmp_path / "app").mkdir()
     (tmp_path / "app" / "__init__.py").write_text("")
-    (tmp_path / "app" / "models.py").write_text("from django.db import models\n\nclass Note(models.Model):\n    body = models.TextField()\n")
+    (tmp_path / "app" / "models.py").write_text(
+        "from django.db import models\n\nclass Note(models.Model):\n    body = models.TextField()\n"
+    )
     (tmp_path / "app" / "consumers.py").write_text(CONSUMER)
-    (tmp_path / ".libcst.codemod.yaml").write_text(CONFIG.replace("  - 'channels_lint.codemods'", "  - 'codemods'\n  - 'channels_lint.codemods'"))
+    (tmp_path / ".libcst.codemod.yaml").write_text(
+        CONFIG.replace("  - 'channels_lint.codemods'", "  - 'codemods'\n  - 'channels_lint.codemods'")
+    )
 
     def codemod(command: str, path: str) -> None:
         result = subprocess.run(

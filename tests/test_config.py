@@ -66,7 +66,10 @@ WRONG_SHAPES = {
     "array of tables": ('[[tool.channels_lint]]\nselect = ["CHN1"]\n', "array of tables"),
     "tool is a string": ('tool = "x"\n', "`tool` must be a table"),
     "project is a string": ('project = "x"\n', "[project] must be a table"),
-    "dependencies of numbers": ("[project]\ndependencies = [1, 2]\n", "project.dependencies must be an array of requirement strings"),
+    "dependencies of numbers": (
+        "[project]\ndependencies = [1, 2]\n",
+        "project.dependencies must be an array of requirement strings",
+    ),
     "optional-dependencies as a list": (
         '[project]\noptional-dependencies = ["django"]\n',
         "project.optional-dependencies must be a table",
@@ -106,7 +109,11 @@ def test_wrong_configuration_is_a_clear_error_everywhere(project: Path, name: st
 def test_flake8_message_names_the_problem(project: Path) -> None:
     (project / "pyproject.toml").write_text("[tool.channels_lint]\ndjango-version = 4.10\n")
     result = subprocess.run(
-        [sys.executable, "-m", "flake8", "--select", "CHN", "app/consumers.py"], cwd=project, capture_output=True, text=True
+        [sys.executable, "-m", "flake8", "--select", "CHN", "app/consumers.py"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert "CHN900 invalid channels-lint configuration" in result.stdout and '"4.10"' in result.stdout
 
@@ -125,7 +132,7 @@ def test_a_fifo_named_pyproject_toml_is_an_error_not_a_hang(project: Path, capsy
 def test_one_precedence_for_every_source(tmp_path: Path) -> None:
     """command line > [tool.channels_lint] > flake8 config > pins > defaults."""
     root = make_project(tmp_path, {})
-    versions = lambda **kw: resolve(root, Layer(**kw))[1].django_version  # noqa: E731
+    versions = lambda **kw: resolve(root, Layer(**kw))[1].django_version
     assert versions() == (6, 1)  # default: the newest known
     (root / "requirements.txt").write_text("Django>=4.0,<5\n")
     assert versions() == (4, 0)  # pins
@@ -180,9 +187,9 @@ def test_selection_rules() -> None:
     assert merged(Layer(ignore=("CHN1",), extend_select=("CHN105",))) == every - chn1 | {"CHN105"}
     # a higher source's select replaces a lower one's; extend-select adds across sources
     assert merged(Layer(select=("CHN1",)), Layer(select=("CHN3",))) == {c for c in every if c.startswith("CHN3")}
-    assert merged(Layer(select=("CHN3",)), Layer(extend_select=("CHN101",))) == {
-        c for c in every if c.startswith("CHN3")
-    } | {"CHN101"}
+    assert merged(Layer(select=("CHN3",)), Layer(extend_select=("CHN101",))) == {c for c in every if c.startswith("CHN3")} | {
+        "CHN101"
+    }
     # equally specific: the higher source wins; within one source ignore wins
     assert "CHN105" in merged(Layer(extend_ignore=("CHN105",)), Layer(extend_select=("CHN105",)))
     assert "CHN105" not in merged(Layer(extend_select=("CHN105",)), Layer(extend_ignore=("CHN105",)))
@@ -230,7 +237,7 @@ def test_project_knowledge_keys_are_accepted_and_validated(project: Path, capsys
         'extra-model-managers = ["published"]\n'
         'safe-serializers = ["app.events.to_payload"]\n'
     )
-    options, settings = resolve(project)
+    _, settings = resolve(project)
     assert settings.extra_consumer_bases == (("djangochannelsrestframework.generic.GenericAsyncAPIConsumer", True),)
     assert settings.extra_model_managers == ("published",) and settings.safe_serializers == ("app.events.to_payload",)
     (project / "setup.cfg").write_text("[flake8]\nextra-consumer-bases = lib.Base:sync\nextra-model-managers = live\n")

@@ -79,7 +79,15 @@ assert_type(validate_serializable({"a": 1}), bool)
 
 def mypy(*arguments: str, cache: Path) -> tuple[int, str]:
     out, err, status = mypy_api.run(
-        ["--strict", "--follow-imports=silent", "--config-file", str(ROOT / "pyproject.toml"), "--cache-dir", str(cache), *arguments]
+        [
+            "--strict",
+            "--follow-imports=silent",
+            "--config-file",
+            str(ROOT / "pyproject.toml"),
+            "--cache-dir",
+            str(cache),
+            *arguments,
+        ]
     )
     return status, out + err
 

@@ -109,7 +109,9 @@ def test_json_has_locations_and_fix_edits(consumer: Path, capsys) -> None:
     assert first["filename"] == str(consumer) and first["location"] == {"row": 11, "column": 9}
     assert first["name"] == "sync-orm-query-in-async" and first["fix"]["applicability"] == "safe"
     edits = [
-        TextEdit(e["location"]["row"], e["location"]["column"], e["end_location"]["row"], e["end_location"]["column"], e["content"])
+        TextEdit(
+            e["location"]["row"], e["location"]["column"], e["end_location"]["row"], e["end_location"]["column"], e["content"]
+        )
         for e in first["fix"]["edits"]
     ]
     assert apply_text_edits(CONSUMER, edits) == fixed_by(consumer, "CHN101")

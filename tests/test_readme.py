@@ -36,7 +36,9 @@ def test_readme_rule_table_is_the_generated_one() -> None:
     text = (ROOT / "README.md").read_text()
     table = text[text.index(RULES_START) + len(RULES_START) + 1 : text.index(RULES_END)]
     assert table == rules_table("docs/rules/"), "run `python -m channels_lint.docs`"
-    rows = re.findall(r"^\| \[(CHN\d{3})\]\(docs/rules/CHN\d{3}\.md\) \| ([a-z0-9-]+) \| (safe|unsafe|-) \|", table, flags=re.M)
+    rows = re.findall(
+        r"^\| \[(CHN\d{3})\]\(docs/rules/CHN\d{3}\.md\) \| ([a-z0-9-]+) \| (safe|unsafe|-) \|", table, flags=re.MULTILINE
+    )
     assert {code: (name, fix) for code, name, fix in rows} == {
         code: (rule.name, rule.fix_applicability.value if rule.fix_applicability else "-") for code, rule in REGISTRY.items()
     }
