@@ -168,30 +168,47 @@ class ValueFlow:
     def _class_attribute(self, cls: ast.ClassDef, attr: str) -> list[ast.expr] | None:
         found: list[ast.expr] = []
         for klass in self.names.local_mro(cls):
+            stores, opaque = self._class_stores(klass)
+            if opaque:
+                return None  # setattr(...): any attribute may be set
+            for value in stores.get(attr, ()):
+                if value is None:
+                    return None  # augmented, unpacked or annotated without a value
+                found.append(value)
+        return found or None
+
+    def _class_stores(self, klass: ast.ClassDef) -> tuple[dict[str, list[ast.expr | None]], bool]:
+        """Every value ``klass`` assigns to a class attribute or to ``self.<attr>`` in its
+        methods, by attribute (``None`` for a store whose value is unknown), and whether it
+        calls ``setattr``; built once per class."""
+        cache = self.__dict__.setdefault("_stores", {})
+        if klass not in cache:
+            stores: dict[str, list[ast.expr | None]] = {}
+            opaque = False
             for statement in klass.body:
-                if isinstance(statement, ast.Assign) and any(isinstance(t, ast.Name) and t.id == attr for t in statement.targets):
-                    found.append(statement.value)
+                if isinstance(statement, ast.Assign):
+                    for target in statement.targets:
+                        if isinstance(target, ast.Name):
+                            stores.setdefault(target.id, []).append(statement.value)
             for node in _class_nodes(klass):
                 if (
                     isinstance(node, ast.Attribute)
-                    and node.attr == attr
                     and isinstance(node.value, ast.Name)
                     and node.value.id == "self"
                     and not isinstance(node.ctx, ast.Load)
                 ):
                     parent = self.syntax.parents.get(node)
-                    if (
-                        isinstance(parent, ast.Assign)
-                        and node in parent.targets
-                        or isinstance(parent, ast.AnnAssign)
-                        and parent.value is not None
-                    ):
-                        found.append(parent.value)
+                    if isinstance(parent, ast.Assign) and node in parent.targets:
+                        value = parent.value
+                    elif isinstance(parent, ast.AnnAssign) and parent.value is not None:
+                        value = parent.value
                     else:
-                        return None
+                        value = None
+                    stores.setdefault(node.attr, []).append(value)
                 elif isinstance(node, ast.Call) and self.names.is_builtin(node.func, "setattr"):
-                    return None
-        return found or None
+                    opaque = True
+            cache[klass] = (stores, opaque)
+        return cache[klass]
 
     # ------------------------------------------------------------------ dicts
     def dict_shape(self, node: ast.expr | None) -> DictShape | None:

@@ -150,8 +150,12 @@ class C(AsyncWebsocketConsumer):
         if a.async_unsafe_allowed:
             return  # Django raises no SynchronousOnlyOperation there
         source = a.syntax.source
-        helpers = a.db.helpers
-        for call in a.syntax.nodes(ast.Call):
+        on_loop = [call for call in a.syntax.nodes(ast.Call) if a.context.of(call).on_event_loop]
+        if not on_loop:
+            return
+        local = [c for c in on_loop if a.names.local_function(c) is not None]
+        helpers = a.db.helpers if local else {}  # the closure needs every operation: only when a local call is on the loop
+        for call in on_loop:
             helper = a.names.local_function(call)
             if helper is None and a.context.of(call).on_event_loop and not a.syntax.is_awaited(call):
                 fact = a.cross.callee(call)

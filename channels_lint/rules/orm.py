@@ -36,8 +36,8 @@ def operations_on_loop(a: ModuleAnalysis, family: Family) -> Iterator[DbOperatio
     runs this file with ``DJANGO_ALLOW_ASYNC_UNSAFE`` set (then Django raises nothing)."""
     if a.async_unsafe_allowed:
         return
-    for operation in a.db.operations:
-        if operation.family is family and a.db.context_of(operation).on_event_loop:
+    for operation in a.db.loop_operations:
+        if operation.family is family:
             yield operation
 
 

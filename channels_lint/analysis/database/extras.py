@@ -52,6 +52,8 @@ class ExtraOperations(QueryOperations):
         ``request.user`` a lazy object whose first use loads the session and the user
         (django/contrib/auth/middleware.py, docs/semantics.md §4.2)."""
         for attribute in self.syntax.nodes(ast.Attribute):
+            if not self._wanted(attribute):
+                continue
             user = attribute.value
             if not (
                 isinstance(attribute.ctx, ast.Load)
@@ -77,6 +79,8 @@ class ExtraOperations(QueryOperations):
         if self.cross is None:
             return
         for attribute in self.syntax.nodes(ast.Attribute):
+            if not self._wanted(attribute):
+                continue
             if attribute.attr not in ("save", "data") or not isinstance(attribute.ctx, ast.Load):
                 continue
             parent = self.syntax.parents.get(attribute)

@@ -37,6 +37,9 @@ MANAGER_CALL_NAMES = INFERRED_MANAGER_CALLS | QUERYSET_BUILDERS | QUERYSET_SQL_M
 
 
 class QueryOperations:
+    #: Which nodes to examine (see :meth:`DatabaseOperations.loop_operations`); all by default.
+    _wanted = staticmethod(lambda node: True)
+
     """Calls, queryset evaluations and lazy relation loads (the base of
     :class:`~channels_lint.analysis.database.DatabaseOperations`)."""
 
@@ -181,6 +184,8 @@ class QueryOperations:
         candidates.extend((node, node, OpKind.FORMAT, FixShape.NONE) for node in formatted)
         candidates.extend((test, test, OpKind.TRUTH, FixShape.NONE) for test in self.syntax.truth_tests())
         for node, subject, kind, shape in candidates:
+            if not self._wanted(node):
+                continue
             evidence = self._queryset(subject)
             if evidence is not None:
                 operation = self._evaluation(node, evidence, kind, shape, subject)
@@ -190,6 +195,8 @@ class QueryOperations:
     def _lazy_relation_loads(self) -> Iterator[DbOperation]:
         lazy: dict[ast.Attribute, tuple[Evidence, str | None]] = {}
         for attribute in self.syntax.nodes(ast.Attribute):
+            if not self._wanted(attribute):
+                continue
             if not isinstance(attribute.ctx, ast.Load):
                 continue
             base = self.orm.evidence(attribute.value)
