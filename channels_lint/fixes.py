@@ -68,6 +68,8 @@ MAX_PASSES = 5
 MAX_FIX_CHARS = 1_000_000
 #: Leading whitespace up to a line's last form feed (Python resets the column there).
 _FORM_FEED_INDENT = re.compile(r"[ \t\f]*\f")
+#: How a pass's proof names the code whose fixes it refuses.
+_PROOF_FAILURE = re.compile(r"fixes for (\w+) did not remove")
 #: Edits whose rewrite only prefixes their node's first line (a ``# noqa`` further down the
 #: node does not stop them).
 _FIRST_LINE_EDITS: tuple[type[Edit], ...] = (MakeAsync, AddDecorator)
@@ -326,20 +328,33 @@ class ApplyChannelsLintFixes(VisitorBasedCodemodCommand):
         return cst.parse_module(text)
 
     def _pass_each(self, text: str, before: list[Violation], todo: list[Violation], error: FixError) -> tuple[str, list[Violation]]:
-        """The pass failed with ``error``: keep each fix that proves together with those
-        kept before it, refuse the others (at most one pass per fix)."""
-        if len(todo) == 1:
-            self.refused.append((todo[0], str(error)))
-            return text, []
-        kept: list[Violation] = []
-        result = text
-        for violation in todo:
-            try:
-                result = self._pass(text, before, [*kept, violation])
-                kept.append(violation)
-            except FixError as refusal:
-                self.refused.append((violation, str(refusal)))
-        return result, kept
+        """The pass failed with ``error``: find the fixes that prove together by halving the
+        failing set (a pass per half; about ``2 log n`` passes per refused fix), refuse each
+        fix that fails alone, and return the text of the last pass, which holds every kept
+        fix."""
+        result = [text]
+
+        def accept(kept: list[Violation], candidates: list[Violation], failure: FixError | None) -> list[Violation]:
+            if failure is None:
+                try:
+                    result[0] = self._pass(text, before, [*kept, *candidates])
+                    return candidates
+                except FixError as refusal:
+                    failure = refusal
+            if len(candidates) == 1:
+                self.refused.append((candidates[0], str(failure)))
+                return []
+            named = _PROOF_FAILURE.search(str(failure))
+            suspects = [c for c in candidates if named and c.code == named.group(1)]
+            if 0 < len(suspects) < len(candidates):  # the proof names the code: the others first
+                others = accept(kept, [c for c in candidates if c not in suspects], None)
+                return others + accept([*kept, *others], suspects, None)
+            middle = len(candidates) // 2
+            left = accept(kept, candidates[:middle], None)
+            return left + accept([*kept, *left], candidates[middle:], None)
+
+        kept = accept([], todo, error)
+        return result[0], kept
 
     def _noqa_reason(self, code: str, violation: Violation) -> str | None:
         """Why ``violation``'s fix may not be applied: it rewrites a line whose ``# noqa``

@@ -38,21 +38,41 @@ class Syntax:
         #: The innermost function or lambda whose body holds each node (the module for none).
         self._scopes: dict[ast.AST, Scope] = {tree: tree}
         self._by_type: dict[type, list[ast.AST]] = defaultdict(list)
+        # the hot loop of every lint: locals, one field table per node type, no generators
         queue = deque([tree])
+        parents, scopes, by_type = self.parents, self._scopes, self._by_type
+        popleft, push, node_type = queue.popleft, queue.append, ast.AST
         while queue:
-            node = queue.popleft()
-            self._by_type[type(node)].append(node)
-            scope = self._scopes[node]
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                inner = set(map(id, node.body))
-            elif isinstance(node, ast.Lambda):
-                inner = {id(node.body)}
+            node = popleft()
+            kind = type(node)
+            by_type[kind].append(node)
+            scope = scopes[node]
+            if kind in _BRANCHING:
+                children = live_children(node)
             else:
-                inner = ()
-            for child in live_children(node):
-                self.parents[child] = node
-                self._scopes[child] = node if id(child) in inner else scope
-                queue.append(child)
+                children = []
+                for name in _child_fields(kind):
+                    value = getattr(node, name, None)
+                    if type(value) is list:
+                        children.extend(item for item in value if isinstance(item, node_type))
+                    elif isinstance(value, node_type):
+                        children.append(value)
+            if kind is ast.FunctionDef or kind is ast.AsyncFunctionDef:
+                inner = set(map(id, node.body))
+                for child in children:
+                    parents[child] = node
+                    scopes[child] = node if id(child) in inner else scope
+                    push(child)
+            elif kind is ast.Lambda:
+                for child in children:
+                    parents[child] = node
+                    scopes[child] = node if child is node.body else scope
+                    push(child)
+            else:
+                for child in children:
+                    parents[child] = node
+                    scopes[child] = scope
+                    push(child)
 
     # ------------------------------------------------------------------ traversal
     def nodes(self, kind: type) -> list:
@@ -224,18 +244,45 @@ def constant_truth(test: ast.expr) -> bool | None:
     return None
 
 
+#: Fields never holding a node worth a visit: the shared ``Load``/``Store`` context and
+#: operator singletons (``ast.iter_child_nodes`` yields them; nothing asks for them).
+_SKIPPED_FIELDS = frozenset({"ctx", "op", "ops"})
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {}
+#: Nodes with a test whose constant value may leave a branch dead.
+_BRANCHING = frozenset({ast.If, ast.While, ast.IfExp})
+
+
+def _child_fields(kind: type) -> tuple[str, ...]:
+    fields = _CHILD_FIELDS.get(kind)
+    if fields is None:
+        fields = _CHILD_FIELDS[kind] = tuple(f for f in kind._fields if f not in _SKIPPED_FIELDS)
+    return fields
+
+
+def children(node: ast.AST) -> list[ast.AST]:
+    """``ast.iter_child_nodes(node)`` without expression contexts and operators."""
+    found: list[ast.AST] = []
+    for name in _child_fields(type(node)):
+        value = getattr(node, name, None)
+        if type(value) is list:
+            found.extend(item for item in value if isinstance(item, ast.AST))
+        elif isinstance(value, ast.AST):
+            found.append(value)
+    return found
+
+
 def live_children(node: ast.AST) -> list[ast.AST]:
-    """``ast.iter_child_nodes(node)`` less the branch a constant test never takes: the body of
+    """:func:`children` less the branch a constant test never takes: the body of
     ``if <falsy>:``/``while <falsy>:``, the ``else`` of ``if <truthy>:`` and the dead arm of a
     conditional expression (``while True: ... else:`` stays: a ``break`` skips it, but its
     reachability is not a constant fact)."""
-    if isinstance(node, (ast.If, ast.While, ast.IfExp)):
+    if type(node) in _BRANCHING:
         truth = constant_truth(node.test)
         if truth is not None and not (isinstance(node, ast.While) and truth):
             if isinstance(node, ast.IfExp):
                 return [node.test, node.body if truth else node.orelse]
             return [node.test, *(node.body if truth else node.orelse)]
-    return list(ast.iter_child_nodes(node))
+    return children(node)
 
 
 def walk_scope(body: list[ast.stmt]) -> Iterator[ast.AST]:
@@ -252,13 +299,16 @@ def walk_scope(body: list[ast.stmt]) -> Iterator[ast.AST]:
 
 def dotted(node: ast.expr | None) -> str | None:
     """``a.b.c`` for a Name/Attribute chain, else ``None`` (no import resolution)."""
+    if type(node) is ast.Name:  # the common case, without building a list
+        return node.id
     parts: list[str] = []
-    while isinstance(node, ast.Attribute):
+    while type(node) is ast.Attribute:
         parts.append(node.attr)
         node = node.value
-    if isinstance(node, ast.Name):
+    if type(node) is ast.Name:
         parts.append(node.id)
-        return ".".join(reversed(parts))
+        parts.reverse()
+        return ".".join(parts)
     return None
 
 
