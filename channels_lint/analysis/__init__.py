@@ -188,7 +188,14 @@ class ModuleAnalysis:
     def client(self) -> ClientData:
         # URL kwargs by consumer: the routes analyzer also sees this module's own routes
         lookup = getattr(self, "routes", None) or self.project
-        return ClientData(self.syntax, self.names, self.flow, self.consumers, getattr(lookup, "route_kwargs", None))
+        return ClientData(
+            self.syntax,
+            self.names,
+            self.flow,
+            self.consumers,
+            getattr(lookup, "route_kwargs", None),
+            getattr(lookup, "routed", None),
+        )
 
     @functools.cached_property
     def routes(self) -> Routes:

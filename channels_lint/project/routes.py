@@ -184,6 +184,14 @@ class ProjectRoutes:
             for name in sorted(names)
         }
 
+    def mentions(self, consumer: str, live: ModuleRouting | None = None) -> bool:
+        """Whether any route (evaluable or not) or any ``as_asgi()`` use outside routes names
+        ``consumer``: then a ``None`` from :meth:`route_kwargs` means "unknown", not "no route"."""
+        return any(
+            consumer in summary.unrouted or any(route.consumer == consumer for route in summary.consumer_routes)
+            for summary in self._with_live(live)
+        )
+
     def other_kwargs(self, live: ModuleRouting | None = None) -> tuple[frozenset[str], bool]:
         """Kwargs that routes to anything but a consumer define anywhere (prefixes of nested
         routers, unknown applications), and whether one of them is unknown."""

@@ -208,6 +208,9 @@ class GroupNames(ClientChecks):
                 return NamePart(
                     node=node, client=client, charset_safe=route.charset_safe, max_length=route.max_length, known=route.known
                 )
+            consumer = self.consumers.of(node)
+            if consumer is not None and callable(self._routed) and self._routed(consumer.node.name):
+                return NamePart(node=node, client=client, known=False)  # routed, but the route cannot be read
         return NamePart(node=node, client=client, charset_safe=False, max_length=None)
 
     def _checked_anywhere(self, client: ClientValue) -> bool:

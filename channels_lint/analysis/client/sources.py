@@ -54,7 +54,10 @@ class ClientSources:
     """Handlers and the client data values hold (the base of
     :class:`~channels_lint.analysis.client.ClientData`, which documents the arguments)."""
 
-    def __init__(self, syntax: Syntax, names: Names, flow: ValueFlow, consumers: Consumers, route_kwargs=None) -> None:
+    def __init__(
+        self, syntax: Syntax, names: Names, flow: ValueFlow, consumers: Consumers, route_kwargs=None, routed=None
+    ) -> None:
+        self._routed = routed
         self.syntax = syntax
         self.names = names
         self.flow = flow

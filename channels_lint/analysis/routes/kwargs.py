@@ -98,6 +98,11 @@ class UrlKwargs(RouterLists):
             return None
         return self.project.routes.route_kwargs(consumer, live=self.live_summary)
 
+    def routed(self, consumer: str) -> bool:
+        """Whether some route or ``as_asgi()`` use names ``consumer`` (see
+        :meth:`ProjectRoutes.mentions`), across the project and this module."""
+        return self.project is not None and self.project.routes.mentions(consumer, live=self.live_summary)
+
     @functools.cached_property
     def live_summary(self) -> ModuleRouting:
         module = self.project.routes.module_name(self.path) if self.project is not None and self.path else None
