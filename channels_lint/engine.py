@@ -99,6 +99,29 @@ def may_contain_findings(text: str, rules: Iterable[type[Rule]]) -> bool:
     )
 
 
+def admitted_rules(text: str, rules: Iterable[type[Rule]]) -> list[type[Rule]]:
+    """The rules that run on ``text``: those of every family (``CHN1``: async context,
+    ``CHN2``: payloads, ``CHN3``: client data, ``CHN4``: routing) one of whose rules' markers
+    occurs in it, in order.  A ``urls.py`` admitted by a routing rule's ``path(`` builds no
+    ORM or flow analysis; within a family rules run together, as a rule may find through a
+    project fact what its own markers cannot show (an imported helper that calls
+    ``async_to_sync`` in another module)."""
+    seen: dict[str | tuple[str, ...], bool] = {}
+
+    def present(marker: str | tuple[str, ...]) -> bool:
+        if marker not in seen:
+            seen[marker] = (marker in text) if isinstance(marker, str) else all(part in text for part in marker)
+        return seen[marker]
+
+    rules = list(rules)
+    families = {_family(rule) for rule in rules if any(present(marker) for marker in rule.markers)}
+    return [rule for rule in rules if _family(rule) in families] if families else []
+
+
+def _family(rule: type[Rule]) -> str:
+    return rule.code[:4]
+
+
 def lint(
     source: Source,
     rules: list[type[Rule]] | None = None,
@@ -128,7 +151,8 @@ def lint(
     """
     if rules is None:
         rules = selected_rules()
-    if not may_contain_findings(source.text, rules):
+    rules = admitted_rules(source.text, rules)
+    if not rules:
         return []
     if len(source.text) > MAX_SOURCE_CHARS:
         size = f"{len(source.text) / 1e6:.1f} million characters"

@@ -2,7 +2,7 @@
 
 Usage::
 
-    python tests/benchmarks/flake8_overhead.py [TREE ...] [--repeat N]
+    python benchmarks/flake8_overhead.py [TREE ...] [--repeat N]
 
 Default tree: the installed Django's ``db`` and ``core`` packages (the issue's reference
 tree, about 230 files).  Each round runs ``flake8 --jobs 1`` (one core) over the tree twice,
