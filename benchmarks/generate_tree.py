@@ -23,10 +23,33 @@ import shutil
 import textwrap
 from pathlib import Path
 
-WORDS = (
-    "invoice order customer product stock shipment payment refund ticket comment room message "
-    "profile account team project task report audit event booking venue coupon review rating"
-).split()
+WORDS = [
+    "invoice",
+    "order",
+    "customer",
+    "product",
+    "stock",
+    "shipment",
+    "payment",
+    "refund",
+    "ticket",
+    "comment",
+    "room",
+    "message",
+    "profile",
+    "account",
+    "team",
+    "project",
+    "task",
+    "report",
+    "audit",
+    "event",
+    "booking",
+    "venue",
+    "coupon",
+    "review",
+    "rating",
+]
 FIELDS = [
     ("models.CharField(max_length=200)", "'x'"),
     ("models.TextField(blank=True)", "''"),

@@ -34,7 +34,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from generate_tree import generate  # noqa: E402
+from generate_tree import generate
 
 BIN = Path(sys.executable).parent
 #: flake8 with channels-lint removed from the plugins flake8 discovers.

@@ -170,7 +170,7 @@ def lint(
         violations = {violation for rule in rules for violation in rule(analysis).check()}
     except RecursionError as error:  # pathologically deep expressions
         return [unanalysable(error)]
-    except Exception as error:  # a rule bug must not stop the run; report it instead
+    except Exception as error:  # noqa: BLE001 - a rule bug must not stop the run; report it instead
         return [unanalysable(error, internal=True)]
     result = sorted(violations, key=lambda v: (v.line, v.col, v.code))
     if noqa and result:

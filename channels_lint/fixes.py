@@ -277,7 +277,10 @@ class ApplyChannelsLintFixes(VisitorBasedCodemodCommand):
             if name not in still_used:
                 RemoveImportsVisitor.remove_unused_import(self.context, module, name)
         tree = self._parse(head + stub)
-        for key, visitor in ((AddImportsVisitor.CONTEXT_KEY, AddImportsVisitor), (RemoveImportsVisitor.CONTEXT_KEY, RemoveImportsVisitor)):
+        for key, visitor in (
+            (AddImportsVisitor.CONTEXT_KEY, AddImportsVisitor),
+            (RemoveImportsVisitor.CONTEXT_KEY, RemoveImportsVisitor),
+        ):
             if key in self.context.scratch:
                 tree = visitor(self.context).transform_module(tree)
         self.context.scratch.pop(AddImportsVisitor.CONTEXT_KEY, None)
@@ -327,7 +330,9 @@ class ApplyChannelsLintFixes(VisitorBasedCodemodCommand):
             text = "".join(lines)
         return cst.parse_module(text)
 
-    def _pass_each(self, text: str, before: list[Violation], todo: list[Violation], error: FixError) -> tuple[str, list[Violation]]:
+    def _pass_each(
+        self, text: str, before: list[Violation], todo: list[Violation], error: FixError
+    ) -> tuple[str, list[Violation]]:
         """The pass failed with ``error``: find the fixes that prove together by halving the
         failing set (a pass per half; about ``2 log n`` passes per refused fix), refuse each
         fix that fails alone, and return the text of the last pass, which holds every kept

@@ -16,14 +16,14 @@ second fix changes nothing.  Example counts come from the Hypothesis profile
 (tests/conftest.py: 150 per test under CI): four hypothesmith tests give 600 programs, the
 splicing generator 150 more.
 
-``hypothesmith`` is part of the ``test`` extra; CI installs it.
+``hypothesmith`` is part of the ``test`` extra.
 """
 
 from __future__ import annotations
 
 import textwrap
 
-import pytest
+import hypothesmith
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -31,14 +31,19 @@ from channels_lint.engine import lint_bytes
 from channels_lint.fixes import fix_bytes
 from channels_lint.rules import REGISTRY
 
-hypothesmith = pytest.importorskip("hypothesmith")  # in the test extra; CI has it
-
 #: hypothesmith's strategies are slow to draw and filter: not a failure of the code under test.
 SLOW = settings(suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much, HealthCheck.data_too_large])
 
 #: A comment naming every marker, so the pre-filter lets every rule look at the program.
 MARKERS = "# " + " ".join(
-    sorted({part for rule in REGISTRY.values() for marker in rule.markers for part in ((marker,) if isinstance(marker, str) else marker)})
+    sorted(
+        {
+            part
+            for rule in REGISTRY.values()
+            for marker in rule.markers
+            for part in ((marker,) if isinstance(marker, str) else marker)
+        }
+    )
 )
 
 
@@ -191,9 +196,60 @@ def _block(statements: list[str], depth: int) -> str:
 
 
 #: Pieces of random statements: what consumer code reads, calls and awaits.
-OBJECTS = ["self", "room", "Room.objects", "Room", "data", "event", "self.channel_layer", "self.scope", "message", "json", "sync_to_async", "async_to_sync", "database_sync_to_async", "get_channel_layer()", "user"]
-METHODS = ["get", "filter", "first", "all", "save", "delete", "create", "count", "group_send", "group_add", "send", "send_json", "accept", "close", "loads", "dumps", "pop", "items", "aget", "asave", "helper", "compute", "chat_message"]
-ARGUMENTS = ["", "1", "pk=1", "text_data", "self.channel_name", '"chat"', '{"type": "chat.message", "value": data}', "event['text']", "timezone.now()", "room"]
+OBJECTS = [
+    "self",
+    "room",
+    "Room.objects",
+    "Room",
+    "data",
+    "event",
+    "self.channel_layer",
+    "self.scope",
+    "message",
+    "json",
+    "sync_to_async",
+    "async_to_sync",
+    "database_sync_to_async",
+    "get_channel_layer()",
+    "user",
+]
+METHODS = [
+    "get",
+    "filter",
+    "first",
+    "all",
+    "save",
+    "delete",
+    "create",
+    "count",
+    "group_send",
+    "group_add",
+    "send",
+    "send_json",
+    "accept",
+    "close",
+    "loads",
+    "dumps",
+    "pop",
+    "items",
+    "aget",
+    "asave",
+    "helper",
+    "compute",
+    "chat_message",
+]
+ARGUMENTS = [
+    "",
+    "1",
+    "pk=1",
+    "text_data",
+    "self.channel_name",
+    '"chat"',
+    '{"type": "chat.message", "value": data}',
+    "event['text']",
+    "timezone.now()",
+    "room",
+]
 
 
 @st.composite
@@ -213,7 +269,9 @@ def expressions(draw, depth: int = 2) -> str:
 @st.composite
 def random_statements(draw) -> str:
     expression = draw(expressions())
-    shape = draw(st.sampled_from(["{e}", "x = {e}", "return {e}", "if {e}:\n    pass", "for item in {e}:\n    pass", "self.value = {e}"]))
+    shape = draw(
+        st.sampled_from(["{e}", "x = {e}", "return {e}", "if {e}:\n    pass", "for item in {e}:\n    pass", "self.value = {e}"])
+    )
     return shape.format(e=expression)
 
 
@@ -236,6 +294,16 @@ def consumer_modules(draw) -> str:
 
 @SLOW
 @given(consumer_modules())
-@example(SKELETON.format(header=HEADER, module_level="", connect=_block(STATEMENTS, 2), receive="        pass", handler="        pass", sync=_block(STATEMENTS, 2), view="    pass"))
+@example(
+    SKELETON.format(
+        header=HEADER,
+        module_level="",
+        connect=_block(STATEMENTS, 2),
+        receive="        pass",
+        handler="        pass",
+        sync=_block(STATEMENTS, 2),
+        view="    pass",
+    )
+)
 def test_statements_spliced_into_consumer_skeletons(source: str) -> None:
     never_crashes(source)
