@@ -738,6 +738,8 @@ class FixResult:
     #: Fixes left out while the others were applied, each with why (its pass could not be
     #: proven with it, or it would rewrite a line its ``# noqa`` protects).
     refused: list[tuple[Violation, str]] = field(default_factory=list)
+    #: The findings of the fixed text (from the last proof: no extra lint), when it changed.
+    remaining: list[Violation] | None = None
 
     @property
     def changed(self) -> bool:
@@ -782,7 +784,9 @@ def fix_bytes(
         return FixResult(data, data, error=f"not rewritten: its bytes do not round-trip through {source.encoding}", lint_calls=1)
     command.seed(source.text, violations)
     try:
-        fixed = source.encode(command.transform_text(source.text))
+        text = command.transform_text(source.text)
+        fixed = source.encode(text)
     except (cst.ParserSyntaxError, FixError, RecursionError, MemoryError, UnicodeEncodeError) as error:
         return FixResult(data, data, error=f"{type(error).__name__}: {error}", lint_calls=command.lint_calls)
-    return FixResult(data, fixed, command.applied, lint_calls=command.lint_calls, refused=command.refused)
+    remaining = command._linted.get(text) if fixed != data else None
+    return FixResult(data, fixed, command.applied, lint_calls=command.lint_calls, refused=command.refused, remaining=remaining)

@@ -279,3 +279,10 @@ def test_deeply_nested_parentheses_neither_crash_nor_hang(depth: int) -> None:
         assert result.error is None or not result.changed
         if result.changed:
             compile(result.fixed, "<fixed>", "exec")
+
+
+def test_fix_result_carries_the_findings_left_without_another_lint() -> None:
+    result = fix_bytes(AWAITED_BRIDGE.encode())  # safe fixes only: the CHN106 ones are unsafe
+    assert result.changed and result.remaining is not None
+    _, again = lint_bytes(result.fixed)
+    assert [(v.line, v.code) for v in result.remaining] == [(v.line, v.code) for v in again]
