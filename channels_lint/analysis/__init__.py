@@ -13,6 +13,7 @@ Each analyzer owns one kind of fact and is built on first use:
 ``a.db``            database operations and sync DB helpers (:mod:`.database`: queries, extras)
 ``a.layer``         channel-layer calls and events (:mod:`.layer`)
 ``a.cross``         calls of functions/methods defined in other project modules (:mod:`.crossmodule`)
+``a.helpers``       calls on the loop of loop-unsafe sync helpers, local or imported (:mod:`.helpers`)
 ``a.coroutines``    calls that return coroutines (:mod:`.coroutines`)
 ``a.payloads``      values msgpack/json reject (:mod:`.payload`: types, values, sinks, handlers)
 ``a.routes``        routes, routers, ASGI wiring, URL kwargs (:mod:`.routes`: calls, routers, wiring, kwargs;
@@ -39,6 +40,7 @@ from channels_lint.analysis.consumers import Consumer, Consumers
 from channels_lint.analysis.context import Context, ExecutionContext
 from channels_lint.analysis.coroutines import CoroutineCall, CoroutineKind, Coroutines
 from channels_lint.analysis.crossmodule import CrossModule
+from channels_lint.analysis.helpers import HelperCall, HelperCalls
 from channels_lint.analysis.database import DatabaseOperations, DbOperation, Family, FixShape, OpKind
 from channels_lint.analysis.facts import ASYNC_TO_SYNC, CONSUMER_METHODS, QUERYSET_SQL_METHODS, DbEffect, PayloadKind
 from channels_lint.analysis.flow import DictEntry, DictShape, ValueFlow
@@ -51,6 +53,7 @@ from channels_lint.analysis.syntax import Syntax, dotted, is_capitalized
 from channels_lint.config import Settings
 
 __all__ = [
+    "HelperCall",
     "ASYNC_TO_SYNC",
     "CONSUMER_METHODS",
     "QUERYSET_SQL_METHODS",
@@ -175,6 +178,10 @@ class ModuleAnalysis:
     @functools.cached_property
     def cross(self) -> CrossModule:
         return CrossModule(self.syntax, self.names, self.project, self.path)
+
+    @functools.cached_property
+    def helpers(self) -> HelperCalls:
+        return HelperCalls(self.syntax, self.names, self.context, self.cross)
 
     @functools.cached_property
     def coroutines(self) -> Coroutines:

@@ -150,33 +150,23 @@ class C(AsyncWebsocketConsumer):
         if a.async_unsafe_allowed:
             return  # Django raises no SynchronousOnlyOperation there
         source = a.syntax.source
-        on_loop = [call for call in a.syntax.nodes(ast.Call) if a.context.of(call).on_event_loop]
-        if not on_loop:
-            return
-        local = [c for c in on_loop if a.names.local_function(c) is not None]
-        helpers = a.db.helpers if local else {}  # the closure needs every operation: only when a local call is on the loop
-        for call in on_loop:
-            helper = a.names.local_function(call)
-            if helper is None and a.context.of(call).on_event_loop and not a.syntax.is_awaited(call):
-                fact = a.cross.callee(call)
-                if fact is not None and fact.touches_db:
-                    yield self.violation(
-                        call,
-                        f"`{source(call.func)}()` (defined in `{a.relative(fact.path)}`, line {fact.line}) is a sync "
-                        "function that touches the database; called on the event loop it raises "
-                        "SynchronousOnlyOperation; decorate it with `@database_sync_to_async` and await it",
-                    )
+        for found in a.helpers.on_loop(lambda: a.db.helpers, lambda fact: fact.touches_db):
+            call = found.call
+            if found.fact is not None:
+                yield self.violation(
+                    call,
+                    f"`{source(call.func)}()` (defined in `{a.relative(found.fact.path)}`, line {found.fact.line}) is a "
+                    "sync function that touches the database; called on the event loop it raises "
+                    "SynchronousOnlyOperation; decorate it with `@database_sync_to_async` and await it",
+                )
                 continue
-            if helper not in helpers or not a.context.of(call).on_event_loop or a.syntax.is_awaited(call):
-                continue
-            node, via_helper = helpers[helper]
-            evidence = f"`{source(node.func)}()`" if via_helper else f"`{source(node)}`"
+            evidence = f"`{source(found.evidence.func)}()`" if found.via_helper else f"`{source(found.evidence)}`"
             message = (
                 f"`{source(call.func)}()` is a sync function that touches the database ({evidence}); "
                 "called on the event loop it raises SynchronousOnlyOperation; decorate it with "
                 "`@database_sync_to_async` and await it"
             )
-            edits = self._fix(helper)
+            edits = self._fix(found.function)
             if edits:
                 yield self.violation(call, message, edits, "Decorate the helper and await its calls", (DB_SYNC_TO_ASYNC,))
             else:

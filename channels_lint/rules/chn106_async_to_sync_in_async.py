@@ -164,26 +164,17 @@ class FeedConsumer(AsyncWebsocketConsumer):
                 )
             else:
                 yield self.violation(call, message + " in an `async def`")
-        helpers = a.context.async_to_sync_helpers
-        for call in a.syntax.nodes(ast.Call):
-            helper = a.names.local_function(call)
-            if helper is None and a.context.of(call).on_event_loop and not a.syntax.is_awaited(call):
-                fact = a.cross.callee(call)
-                if fact is not None and fact.runs_async_to_sync:
-                    yield self.violation(
-                        call,
-                        f"`{source(call.func)}()` (defined in `{a.relative(fact.path)}`, line {fact.line}) is a sync "
-                        "function that runs `async_to_sync`; called on the event loop it raises RuntimeError; make it "
-                        "`async def` and await it, or run it with `await sync_to_async(...)()`",
-                    )
-                continue
-            if helper not in helpers or not a.context.of(call).on_event_loop or a.syntax.is_awaited(call):
-                continue
-            node, via_helper = helpers[helper]
-            evidence = f"`{source(node.func)}()`" if via_helper else f"`{source(node)}`"
+        for found in a.helpers.on_loop(lambda: a.context.async_to_sync_helpers, lambda fact: fact.runs_async_to_sync):
+            call = found.call
+            if found.fact is not None:
+                where = f" (defined in `{a.relative(found.fact.path)}`, line {found.fact.line})"
+                evidence = ""
+            else:
+                where = ""
+                evidence = f" (`{source(found.evidence.func)}()`)" if found.via_helper else f" (`{source(found.evidence)}`)"
             yield self.violation(
                 call,
-                f"`{source(call.func)}()` is a sync function that runs `async_to_sync` ({evidence}); called on the "
+                f"`{source(call.func)}()`{where} is a sync function that runs `async_to_sync`{evidence}; called on the "
                 "event loop it raises RuntimeError; make it `async def` and await it, or run it with "
                 "`await sync_to_async(...)()`",
             )
