@@ -40,10 +40,10 @@ from channels_lint.analysis.consumers import Consumer, Consumers
 from channels_lint.analysis.context import Context, ExecutionContext
 from channels_lint.analysis.coroutines import CoroutineCall, CoroutineKind, Coroutines
 from channels_lint.analysis.crossmodule import CrossModule
-from channels_lint.analysis.helpers import HelperCall, HelperCalls
 from channels_lint.analysis.database import DatabaseOperations, DbOperation, Family, FixShape, OpKind
 from channels_lint.analysis.facts import ASYNC_TO_SYNC, CONSUMER_METHODS, QUERYSET_SQL_METHODS, DbEffect, PayloadKind
 from channels_lint.analysis.flow import DictEntry, DictShape, ValueFlow
+from channels_lint.analysis.helpers import HelperCall, HelperCalls
 from channels_lint.analysis.layer import ChannelLayer, Event, LayerCall
 from channels_lint.analysis.names import Names
 from channels_lint.analysis.orm import Evidence, Orm, OrmEvidence
@@ -53,7 +53,6 @@ from channels_lint.analysis.syntax import Syntax, dotted, is_capitalized
 from channels_lint.config import Settings
 
 __all__ = [
-    "HelperCall",
     "ASYNC_TO_SYNC",
     "CONSUMER_METHODS",
     "QUERYSET_SQL_METHODS",
@@ -71,6 +70,7 @@ __all__ = [
     "Evidence",
     "Family",
     "FixShape",
+    "HelperCall",
     "LayerCall",
     "ModuleAnalysis",
     "OpKind",
