@@ -129,6 +129,8 @@ class ApplyChannelsLintFixes(VisitorBasedCodemodCommand):
         self._shift: dict[int, int] = {}
         #: Visit only the nodes that hold an edit (a statement rewritten alone).
         self._prune = False
+        #: ``(text, line -> text searched for # noqa)`` of the last text asked about.
+        self._noqa_for: tuple[str | None, Callable] = (None, lambda line: "")
         #: Lint results by source text: a pass never lints text already linted.
         self._linted: dict[str, list[Violation]] = {}
         #: How many times this command ran the engine (one per pass plus the final proof).
@@ -200,8 +202,20 @@ class ApplyChannelsLintFixes(VisitorBasedCodemodCommand):
             unused.extend(i for i in violation.fix.unused_imports if i not in unused)
         try:
             new = self._rewrite(text, dict(edits), imports, unused)
-        except (cst.CSTValidationError, cst.ParserSyntaxError, TypeError, ValueError, RecursionError) as error:
+        except FixError:
+            raise
+        except (
+            cst.CSTValidationError,
+            cst.ParserSyntaxError,
+            SyntaxError,
+            TypeError,
+            ValueError,
+            RecursionError,
+            MemoryError,
+        ) as error:
             raise FixError(f"the rewrite failed: {type(error).__name__}: {error}") from error
+        except Exception as error:  # a bug in a rewrite refuses its fix, never crashes fix
+            raise FixError(f"internal error {type(error).__name__}: {error} (please report it)") from error
         self._prove(text, new, before, todo)
         return new
 
@@ -366,8 +380,9 @@ class ApplyChannelsLintFixes(VisitorBasedCodemodCommand):
         silences the finding's code (``None`` when it rewrites none)."""
         if "noqa" not in code:
             return None
-        lines = split_lines(code)
-        noqa_line = _noqa_lines(lines)
+        if self._noqa_for[0] != code:  # one tokenization per text, not per finding
+            self._noqa_for = (code, _noqa_lines(split_lines(code)))
+        noqa_line = self._noqa_for[1]
         for edit in violation.fix.edits:
             last = edit.span[0] if isinstance(edit, _FIRST_LINE_EDITS) else edit.span[2]
             for line in range(edit.span[0], last + 1):
