@@ -94,7 +94,15 @@ class Consumers:
         BaseConsumer``), when the project index knows exactly one consumer of that name."""
         if self.project is None or not qualified or qualified.startswith(("channels.", "django.")):
             return None
+        if not self._may_use_channels:
+            return None  # a module that never names a consumer nor Channels defines none: skip the index
         return self.project.consumer(qualified.rsplit(".", 1)[-1])
+
+    @functools.cached_property
+    def _may_use_channels(self) -> bool:
+        """Cheap gate before the project index is read: the module's text names a consumer
+        (``...Consumer``, ``consumers``) or Channels somewhere."""
+        return any("onsumer" in line or "channels" in line for line in self.syntax.lines)
 
     def of(self, node: ast.AST) -> Consumer | None:
         """The consumer whose method contains ``node`` (directly), else ``None``."""

@@ -93,7 +93,7 @@ class UnencodableJsonValue(Rule):
 
     code = "CHN201"
     name = "unencodable-json-value"
-    markers = ("send_json", "dumps", "JsonResponse")
+    markers = ("send_json", ("dumps", "send("), ("dumps", "onsumer"), "JsonResponse")
     fix_applicability = Applicability.UNSAFE
     example_models = """
 from django.db import models

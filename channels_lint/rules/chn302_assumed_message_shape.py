@@ -76,8 +76,10 @@ class AssumedMessageShape(Rule):
 
     code = "CHN302"
     markers = (
-        ("loads", "["),
-        ("loads", ".pop("),
+        ("loads", "receive", "["),
+        ("loads", "text_data", "["),
+        ("loads", "body", "["),
+        ("loads", "receive", ".pop("),
         ("receive_json", "["),
         ("receive_json", ".pop("),
         ("decode_json", "["),

@@ -65,7 +65,12 @@ class ClientChosenDispatch(Rule):
     """
 
     code = "CHN304"
-    markers = ("getattr", "__dict__", "globals()", "locals()", "vars(")
+    # dispatch on client data happens in a consumer or view: a name of it must be in the file too
+    markers = tuple(
+        (name, where)
+        for name in ("getattr", "__dict__", "globals()", "locals()", "vars(")
+        for where in ("receive", "text_data", 'scope["', "scope['", "request.GET", "request.POST", "request.body")
+    )
     name = "client-chosen-dispatch"
 
     valid = (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from channels_lint.diagnostics import Applicability, ReplaceWith, Violation
+from channels_lint.analysis.facts.routing import REGEX_ROUTE_MARKERS
 from channels_lint.rules.base import Invalid, Rule
 from channels_lint.rules.routing import literal_for, literal_source, split_literal
 
@@ -71,7 +72,7 @@ class NonRawRouteRegex(Rule):
     """
 
     code = "CHN405"
-    markers = ("re_path", "url(")
+    markers = REGEX_ROUTE_MARKERS
     name = "non-raw-route-regex"
     fix_applicability = Applicability.SAFE
 

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from channels_lint.analysis import regexes
 from channels_lint.diagnostics import Violation
+from channels_lint.analysis.facts.routing import REGEX_ROUTE_MARKERS
 from channels_lint.rules.base import Invalid, Rule
 from channels_lint.rules.routing import shown
 
@@ -63,7 +64,7 @@ class RedosRouteRegex(Rule):
     """
 
     code = "CHN408"
-    markers = ("re_path", "url(")
+    markers = REGEX_ROUTE_MARKERS
     name = "redos-route-regex"
 
     valid = (

@@ -53,7 +53,7 @@ class IncludeInUrlRouter(Rule):
     """
 
     code = "CHN410"
-    markers = ("include",)
+    markers = (("include", "URLRouter"), ("include", "websocket"), ("include", "onsumer"))
     name = "include-in-url-router"
 
     valid = (

@@ -77,7 +77,7 @@ class AsgiWiring(Rule):
     """
 
     code = "CHN411"
-    markers = ("get_asgi_application", "django.setup", "setup()", "ProtocolTypeRouter", "URLRouter")
+    markers = ("get_asgi_application", "django.setup", ("setup()", "django"), "ProtocolTypeRouter", "URLRouter")
     name = "asgi-wiring"
     fix_applicability = Applicability.UNSAFE
     example_models = """

@@ -55,4 +55,19 @@ AS_ASGI_SINCE = (3, 0)
 #: (Channels 3 added ``AsgiHandler`` for it; §1.5).
 HTTP_REQUIRED_SINCE = (4, 0)
 #: Text a module that routes must contain (pre-filter of the routing rules).
-ROUTING_MARKERS = ("path(", "url(", "URLRouter", "as_asgi", "ProtocolTypeRouter", "ChannelNameRouter")
+#: Channels routing: a router, ``as_asgi``, or a route call beside a consumer or a websocket
+#: list (a Django URLconf alone is not Channels routing; "onsumer" matches Consumer/consumers).
+ROUTING_MARKERS = (
+    "URLRouter",
+    "as_asgi",
+    "ProtocolTypeRouter",
+    "ChannelNameRouter",
+    ("path(", "onsumer"),
+    ("path(", "websocket"),
+    ("url(", "onsumer"),
+    ("url(", "websocket"),
+)
+#: The same, for rules about regex routes only.
+REGEX_ROUTE_MARKERS = tuple(
+    (call, where) for call in ("re_path", "url(") for where in ("onsumer", "websocket", "URLRouter", "as_asgi")
+)
