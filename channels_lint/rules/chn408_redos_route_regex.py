@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from channels_lint.analysis import regexes
-from channels_lint.diagnostics import Violation
 from channels_lint.analysis.facts.routing import REGEX_ROUTE_MARKERS
+from channels_lint.diagnostics import Violation
 from channels_lint.rules.base import Invalid, Rule
 from channels_lint.rules.routing import shown
 
