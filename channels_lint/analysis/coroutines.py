@@ -115,6 +115,20 @@ class Coroutines:
             isinstance(v, ast.Call) and self.names.resolves_to(v.func, COMMUNICATORS) for v in values
         )
 
+    def returns_awaitable(self, method: ast.FunctionDef) -> bool:
+        """Whether a sync ``def`` returns an awaitable (``return self.channel_layer.group_discard(...)``,
+        ``return super().encode_json(content)``): Channels awaits what a handler returns, so
+        such a sync override of a coroutine method is correct."""
+        for node in ast.walk(method):
+            if isinstance(node, ast.Return) and isinstance(node.value, ast.Call):
+                call = node.value
+                if self.of(call) is not None:
+                    return True
+                func = call.func
+                if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call) and dotted(func.value.func) == "super":
+                    return True
+        return False
+
     def returns_coroutine(self, function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
         if isinstance(function, ast.AsyncFunctionDef):
             return not self.syntax.is_async_generator(function)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import ast
 from collections.abc import Iterator
 
-from channels_lint.analysis import dotted
 from channels_lint.diagnostics import Applicability, MakeAsync, Violation
 from channels_lint.rules.base import Invalid, Rule
 
@@ -149,7 +148,11 @@ class S(WebsocketConsumer):
             for method in consumer.node.body:
                 if not isinstance(method, (ast.FunctionDef, ast.AsyncFunctionDef)) or method.name not in handlers:
                     continue
-                if consumer.is_async and isinstance(method, ast.FunctionDef) and not self._returns_awaitable(method):
+                if (
+                    consumer.is_async
+                    and isinstance(method, ast.FunctionDef)
+                    and not self.analysis.coroutines.returns_awaitable(method)
+                ):
                     yield self.violation(
                         method,
                         f"`{method.name}` is awaited by the async consumer `{consumer.node.name}` but is a sync "
@@ -163,17 +166,3 @@ class S(WebsocketConsumer):
                         f"`{method.name}` is called without `await` by the sync consumer `{consumer.node.name}` "
                         "but is `async def`, so its body never runs; make it a plain `def`",
                     )
-
-    def _returns_awaitable(self, method: ast.FunctionDef) -> bool:
-        """A sync override that returns an awaitable (``return self.channel_layer.group_discard(...)``,
-        ``return super().encode_json(content)``) is correct: Channels awaits what it returns."""
-        a = self.analysis
-        for node in ast.walk(method):
-            if isinstance(node, ast.Return) and isinstance(node.value, ast.Call):
-                call = node.value
-                if a.coroutines.of(call) is not None:
-                    return True
-                func = call.func
-                if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call) and dotted(func.value.func) == "super":
-                    return True
-        return False

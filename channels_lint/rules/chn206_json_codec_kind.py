@@ -235,7 +235,11 @@ class Loose(AsyncJsonWebsocketConsumer):
         owner = a.consumers.by_class.get(klass)
         if owner is not None and hook in owner.channels_methods:
             return  # a JSON consumer's own method: CHN108 reports its kind
-        if consumer.is_async and isinstance(statement, ast.FunctionDef) and not self._returns_awaitable(statement):
+        if (
+            consumer.is_async
+            and isinstance(statement, ast.FunctionDef)
+            and not self.analysis.coroutines.returns_awaitable(statement)
+        ):
             yield (
                 statement,
                 (
@@ -271,16 +275,3 @@ class Loose(AsyncJsonWebsocketConsumer):
         if any(default is None for default in arguments.kw_defaults):
             return "has a required keyword-only argument"
         return None
-
-    def _returns_awaitable(self, method: ast.FunctionDef) -> bool:
-        """``return super().encode_json(content)`` or a coroutine call: Channels awaits it."""
-        a = self.analysis
-        for node in ast.walk(method):
-            if isinstance(node, ast.Return) and isinstance(node.value, ast.Call):
-                call = node.value
-                if a.coroutines.of(call) is not None:
-                    return True
-                func = call.func
-                if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call) and dotted(func.value.func) == "super":
-                    return True
-        return False
